@@ -1,0 +1,136 @@
+"""Load one source file as one batch: stage, validate, publish, audit.
+
+A batch is identified by the file's content checksum. Loading the same
+content again (a retry, a rerun, a renamed copy) finds the published batch
+and changes nothing; two attempts at once serialise on an advisory lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from insight_hub.ingest import publish as pub
+from insight_hub.ingest.stage import StageTables, StagingError, parse, stage_file
+from insight_hub.quality.gx_runner import Validation, validate_table
+from insight_hub.sources import files
+from insight_hub.sources.registry import Mapping
+from insight_hub.warehouse import sqlalchemy_url
+from insight_hub.warehouse.schema import bootstrap, ensure_entity_tables
+
+log = logging.getLogger(__name__)
+
+
+class BatchRejected(RuntimeError):
+    """A batch failed a batch-level check; nothing from it was published."""
+
+
+@dataclass
+class BatchResult:
+    entity: str
+    source_file: str
+    batch_id: int | None
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_file(
+    url: str,
+    source: str,
+    path: Path,
+    mapping: Mapping,
+    suite_path: Path,
+    *,
+    max_reject_share: float = 0.1,
+    airflow_run_id: str | None = None,
+) -> BatchResult:
+    contract = mapping.contract
+    entity = contract.entity
+    batch_key = files.checksum(path)
+    with psycopg.connect(url, autocommit=True) as conn:
+        bootstrap(conn)
+        ensure_entity_tables(conn, contract)
+        conn.execute("select pg_advisory_lock(hashtextextended(%s, 0))", (f"insight_hub:{entity}:{batch_key}",))
+        published = conn.execute(
+            "select batch_id from ops.load_batch where entity = %s and batch_key = %s and status = 'published'",
+            (entity, batch_key),
+        ).fetchone()
+        if published:
+            return BatchResult(entity, str(path), published[0], "skipped", message="content already published")
+        batch_id = conn.execute(
+            """insert into ops.load_batch (source, entity, batch_key, source_file, status, airflow_run_id)
+               values (%s, %s, %s, %s, 'running', %s) returning batch_id""",
+            (source, entity, batch_key, str(path), airflow_run_id),
+        ).fetchone()[0]
+        tables = StageTables(batch_id)
+        try:
+            result = _run_batch(conn, url, tables, path, mapping, suite_path, batch_key, max_reject_share)
+        except (StagingError, BatchRejected) as exc:
+            status = "rejected" if isinstance(exc, BatchRejected) else "failed"
+            _finish(conn, batch_id, status, message=str(exc))
+            tables.drop_all(conn)
+            raise
+        except Exception as exc:
+            _finish(conn, batch_id, "failed", message=f"{type(exc).__name__}: {str(exc)[:500]}")
+            tables.drop_all(conn)
+            raise
+        tables.drop_all(conn)
+        return result
+
+
+def _run_batch(
+    conn: psycopg.Connection,
+    url: str,
+    tables: StageTables,
+    path: Path,
+    mapping: Mapping,
+    suite_path: Path,
+    batch_key: str,
+    max_reject_share: float,
+) -> BatchResult:
+    contract = mapping.contract
+    staged_columns = stage_file(conn, tables, path, mapping)
+    absent = parse(conn, tables, mapping, staged_columns)
+    rows_read = conn.execute(sql.SQL("select count(*) from {}").format(tables.incoming)).fetchone()[0]
+    validation: Validation = validate_table(sqlalchemy_url(url), "stage", tables.typed_table_name, suite_path)
+    pub.collect_quarantine(conn, tables, validation.row_failures)
+    bad = pub.count_quarantined(conn, tables)
+    problems = [f"{o.name}: {o.reason} (observed {o.observed_value})" for o in validation.batch_failures]
+    if rows_read and bad / rows_read > max_reject_share:
+        problems.append(f"{bad} of {rows_read} rows failed checks, above the {max_reject_share:.0%} limit")
+    if problems:
+        raise BatchRejected(f"{path.name}: batch rejected: " + "; ".join(problems))
+    warnings = [f"{o.name}: {o.unexpected_count} rows" for o in validation.warnings]
+    warnings += [f"mapped column {c!r} is absent from the export; loaded as null" for c in absent]
+    with conn.transaction():
+        loaded, quarantined = pub.publish(conn, tables, contract, tables.batch_id, batch_key, str(path))
+        _finish(conn, tables.batch_id, "published", rows_read, loaded, quarantined, "; ".join(warnings) or None)
+    return BatchResult(contract.entity, str(path), tables.batch_id, "published", rows_read, loaded, quarantined,
+                       warnings=warnings)
+
+
+def _finish(
+    conn: psycopg.Connection,
+    batch_id: int,
+    status: str,
+    rows_read: int | None = None,
+    rows_loaded: int | None = None,
+    rows_quarantined: int | None = None,
+    message: str | None = None,
+) -> None:
+    conn.execute(
+        """update ops.load_batch set status = %s, rows_read = %s, rows_loaded = %s, rows_quarantined = %s,
+                  message = %s, finished_at = clock_timestamp() where batch_id = %s""",
+        (status, rows_read, rows_loaded, rows_quarantined, message, batch_id),
+    )

@@ -1,0 +1,112 @@
+"""Run an entity's Great Expectations suite against a staged table, inside PostgreSQL.
+
+Every expectation carries `meta.severity` (`error` or `warn`). A failed
+expectation that GX can express as an unexpected-index query is row-level:
+the caller moves exactly the rows that query returns to quarantine. One that
+cannot (row counts, schema) is batch-level: an `error` rejects the batch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INDEX_COLUMN = "_record_no"
+
+
+class SuiteError(RuntimeError):
+    """A suite file is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    name: str
+    expectation_type: str
+    column: str | None
+    severity: str
+    success: bool
+    unexpected_count: int | None
+    observed_value: object
+    reason: str
+    unexpected_query: str | None = None
+
+    @property
+    def row_level(self) -> bool:
+        return self.unexpected_query is not None
+
+
+@dataclass
+class Validation:
+    suite: str
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def row_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "error" and o.row_level]
+
+    @property
+    def batch_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "error" and not o.row_level]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "warn"]
+
+
+def load_suite_dict(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SuiteError(f"no expectation suite at {path}") from None
+    except json.JSONDecodeError as exc:
+        raise SuiteError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    for i, exp in enumerate(data.get("expectations", [])):
+        severity = exp.get("meta", {}).get("severity")
+        if severity not in ("error", "warn"):
+            raise SuiteError(f"{path}: expectations[{i}] ({exp.get('type')}) needs meta.severity error or warn")
+    return data
+
+
+def validate_table(sqlalchemy_url: str, schema: str, table: str, suite_path: Path) -> Validation:
+    """Validate `schema.table` with the suite at `suite_path`; nothing is written by GX itself."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    suite_dict = load_suite_dict(suite_path)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    datasource = context.data_sources.add_postgres(name="warehouse", connection_string=sqlalchemy_url)
+    asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)
+    batch = asset.add_batch_definition_whole_table("staged").get_batch()
+    suite = context.suites.add(gx.ExpectationSuite(**suite_dict))
+    result = batch.validate(
+        suite,
+        result_format={
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": [INDEX_COLUMN],
+            "return_unexpected_index_query": True,
+        },
+    )
+    validation = Validation(suite=suite_dict.get("name", suite_path.stem))
+    for res in result.results:
+        config = res.expectation_config
+        meta = config.meta or {}
+        kwargs = config.kwargs
+        column = kwargs.get("column") or kwargs.get("column_A")
+        details = res.result or {}
+        query = details.get("unexpected_index_query")
+        validation.outcomes.append(
+            ExpectationOutcome(
+                name=meta.get("name") or f"{config.type}({column or ''})",
+                expectation_type=config.type,
+                column=column,
+                severity=meta["severity"],
+                success=bool(res.success),
+                unexpected_count=details.get("unexpected_count"),
+                observed_value=details.get("observed_value"),
+                reason=meta.get("reason") or f"{config.type} on {column or 'the batch'}",
+                unexpected_query=str(query).strip().rstrip(";") if query and not res.success else None,
+            )
+        )
+    return validation

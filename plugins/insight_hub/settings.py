@@ -1,0 +1,82 @@
+"""Every environment variable the product reads, in one place.
+
+Values come from the environment (or a `.env` file in the working directory);
+nothing else in the package reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# plugins/insight_hub/settings.py -> project root is two levels above the package.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    warehouse_url: str | None = Field(
+        default=None,
+        validation_alias="WAREHOUSE_URL",
+        description="PostgreSQL URL of the warehouse. Unset: the embedded server under INSIGHT_HUB_HOME is used.",
+    )
+    home: Path = Field(
+        default=PROJECT_ROOT / ".local",
+        validation_alias="INSIGHT_HUB_HOME",
+        description="Folder for local state: embedded PostgreSQL data, Airflow home, demo landing files, outputs.",
+    )
+    landing_dir_override: Path | None = Field(
+        default=None,
+        validation_alias="INSIGHT_HUB_LANDING_DIR",
+        description="Folder the file sources are read from. Default: <home>/landing.",
+    )
+    sources_file: Path = Field(
+        default=PROJECT_ROOT / "examples" / "demo" / "sources.yaml",
+        validation_alias="INSIGHT_HUB_SOURCES",
+        description="YAML file naming each source entity's landing pattern and mapping.",
+    )
+    expectations_dir: Path = Field(
+        default=PROJECT_ROOT / "expectations",
+        validation_alias="INSIGHT_HUB_EXPECTATIONS_DIR",
+        description="Folder of Great Expectations suites, one JSON file per entity.",
+    )
+    embedded_port: int = Field(
+        default=55432,
+        validation_alias="INSIGHT_HUB_PG_PORT",
+        description="TCP port (on 127.0.0.1) of the embedded PostgreSQL.",
+    )
+    warehouse_conn_id: str = Field(
+        default="warehouse",
+        validation_alias="INSIGHT_HUB_WAREHOUSE_CONN_ID",
+        description="Airflow connection id the DAGs use to reach the warehouse.",
+    )
+    max_reject_share: float = Field(
+        default=0.10,
+        validation_alias="INSIGHT_HUB_MAX_REJECT_SHARE",
+        description="Share of quarantined rows above which a whole batch is rejected.",
+    )
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.landing_dir_override or self.home / "landing"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pg"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.home / "output"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Source connectors and the registry that says which source entity reads what."""

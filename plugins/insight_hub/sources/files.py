@@ -1,0 +1,115 @@
+"""File sources: find files in the landing folder and stream their records.
+
+CSV files are streamed to PostgreSQL byte for byte (COPY parses them), so a
+file is never held in memory whole; JSON Lines are parsed a line at a time.
+Either kind may be gzip-compressed (`.gz`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+CHUNK = 1 << 20
+
+
+class SourceFileError(RuntimeError):
+    """A landing folder or file cannot be used; the message names it."""
+
+
+def discover(landing: Path, pattern: str) -> list[Path]:
+    """Files under `landing` matching `pattern`, in name order; never anything outside `landing`."""
+    landing = Path(landing)
+    if not landing.is_dir():
+        raise SourceFileError(f"landing folder {landing} does not exist (set INSIGHT_HUB_LANDING_DIR or run demo-data)")
+    root = landing.resolve()
+    found = []
+    for path in sorted(landing.glob(pattern)):
+        resolved = path.resolve()
+        if path.is_file() and resolved.is_relative_to(root):
+            found.append(path)
+    return found
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    try:
+        return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    except OSError as exc:
+        raise SourceFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def checksum(path: Path) -> str:
+    """SHA-256 of the file's bytes as stored: the identity of a batch."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise SourceFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()
+
+
+def csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
+    with open_binary(path) as raw:
+        text = io.TextIOWrapper(raw, encoding=_python_encoding(encoding), newline="")
+        try:
+            header = next(csv.reader(text, delimiter=delimiter))
+        except StopIteration:
+            raise SourceFileError(f"{path} is empty: no header row") from None
+        except UnicodeDecodeError as exc:
+            raise SourceFileError(f"{path}: header is not valid {encoding}: {exc.reason}") from exc
+    return [h.strip() for h in header]
+
+
+def csv_body_chunks(path: Path, encoding: str) -> Iterator[bytes]:
+    """The file's bytes with a UTF-8 byte-order mark removed, in bounded chunks."""
+    with open_binary(path) as raw:
+        first = True
+        for block in iter(lambda: raw.read(CHUNK), b""):
+            if first and _python_encoding(encoding) in ("utf-8", "utf_8") and block.startswith(codecs.BOM_UTF8):
+                block = block[len(codecs.BOM_UTF8):]
+            first = False
+            yield block
+
+
+def jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, dict | None]]:
+    """(line number, raw line, parsed object or None when the line is not a JSON object)."""
+    with open_binary(path) as raw:
+        text = io.TextIOWrapper(raw, encoding=_python_encoding(encoding), errors="replace")
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                yield number, line.rstrip("\n"), None
+                continue
+            yield number, line.rstrip("\n"), value if isinstance(value, dict) else None
+
+
+def dig(record: dict, dotted: str) -> str | None:
+    """Value at a dotted path, as text the way PostgreSQL reads it; None when absent or null."""
+    value: object = record
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _python_encoding(name: str) -> str:
+    return codecs.lookup(name).name.replace("-", "_") if name else "utf_8"

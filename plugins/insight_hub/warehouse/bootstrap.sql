@@ -1,0 +1,26 @@
+-- Schemas and audit tables the ingestion layer needs before any load.
+-- Idempotent: run at the start of every load task.
+create schema if not exists raw;
+create schema if not exists quarantine;
+create schema if not exists ops;
+create schema if not exists stage;
+
+create table if not exists ops.load_batch (
+    batch_id bigint generated always as identity primary key,
+    source text not null,
+    entity text not null,
+    batch_key text not null,            -- content checksum for files
+    source_file text,
+    status text not null check (status in ('running', 'published', 'rejected', 'failed', 'skipped')),
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    message text,
+    airflow_run_id text,
+    started_at timestamptz not null default clock_timestamp(),
+    finished_at timestamptz,
+    constraint rows_accounted_for check (
+        status <> 'published' or rows_read = rows_loaded + rows_quarantined
+    )
+);
+create index if not exists load_batch_entity_key on ops.load_batch (entity, batch_key);

@@ -1,0 +1,63 @@
+"""DDL for the ingestion layer: audit tables, and raw/quarantine tables derived from contracts."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import psycopg
+from psycopg import sql
+
+from insight_hub.contracts import Contract
+
+PG_TYPES = {
+    "text": "text",
+    "integer": "bigint",
+    "numeric": "numeric",
+    "boolean": "boolean",
+    "timestamptz": "timestamptz",
+    "date": "date",
+}
+
+# Columns every raw row carries to say where it came from.
+LINEAGE_COLUMNS = [
+    ("_batch_id", "bigint not null"),
+    ("_batch_key", "text not null"),
+    ("_source_file", "text"),
+    ("_record_no", "bigint not null"),
+    ("_loaded_at", "timestamptz not null default now()"),
+]
+
+
+def bootstrap(conn: psycopg.Connection) -> None:
+    conn.execute(files("insight_hub.warehouse").joinpath("bootstrap.sql").read_text())
+
+
+def ensure_entity_tables(conn: psycopg.Connection, contract: Contract) -> None:
+    """Create raw.<entity> and quarantine.<entity> when missing."""
+    cols = [
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type])) for c in contract.columns
+    ]
+    cols += [sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in LINEAGE_COLUMNS]
+    conn.execute(
+        sql.SQL("create table if not exists raw.{} ({})").format(
+            sql.Identifier(contract.entity), sql.SQL(", ").join(cols)
+        )
+    )
+    conn.execute(
+        sql.SQL("create index if not exists {} on raw.{} (_batch_key)").format(
+            sql.Identifier(f"{contract.entity}_batch_key"), sql.Identifier(contract.entity)
+        )
+    )
+    conn.execute(
+        sql.SQL(
+            """create table if not exists quarantine.{} (
+                _batch_id bigint not null,
+                _batch_key text not null,
+                _source_file text,
+                _record_no bigint not null,
+                record jsonb,
+                reasons text[] not null,
+                quarantined_at timestamptz not null default now()
+            )"""
+        ).format(sql.Identifier(contract.entity))
+    )
