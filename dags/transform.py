@@ -1,0 +1,31 @@
+"""Transform: builds the customer-information hub with dbt (staging -> intermediate -> marts).
+
+Runs whenever any raw entity Asset is updated; one cosmos task per model,
+each followed by its tests. Updates the marts Asset when the build passes.
+"""
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import AssetAny, dag
+from cosmos import DbtTaskGroup
+
+from insight_hub.orchestration.assets import MARTS_ASSET, all_raw_assets
+from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
+
+
+@dag(
+    schedule=AssetAny(*all_raw_assets()),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["insight-hub", "transform"],
+    doc_md=__doc__,
+)
+def transform():
+    hub = DbtTaskGroup(group_id="hub", **dbt_task_group_kwargs())
+    marts_published = EmptyOperator(task_id="marts_published", outlets=[MARTS_ASSET])
+
+    hub >> marts_published
+
+
+transform()

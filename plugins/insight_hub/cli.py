@@ -1,0 +1,155 @@
+"""The `insight-hub` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from insight_hub.settings import get_settings
+
+app = typer.Typer(help="Customer Insight Hub: load, validate and model customer data.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the embedded PostgreSQL (unused when WAREHOUSE_URL is set).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _known_errors() -> tuple[type[Exception], ...]:
+    from insight_hub.contracts import ContractError
+    from insight_hub.ingest.runner import EntityLoadFailed
+    from insight_hub.orchestration.environment import AirflowCommandFailed
+    from insight_hub.pipeline import PipelineFailed
+    from insight_hub.sources.files import SourceFileError
+    from insight_hub.warehouse import EmbeddedPostgresError, WarehouseUnreachable
+
+    return (
+        ContractError, EntityLoadFailed, AirflowCommandFailed, PipelineFailed, SourceFileError,
+        EmbeddedPostgresError, WarehouseUnreachable,
+    )
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL (initialising it on first use)."""
+    from insight_hub.warehouse import WAREHOUSE_DB, embedded_server
+
+    server = embedded_server()
+    status = server.start()
+    server.ensure_database(WAREHOUSE_DB)
+    typer.echo(f"embedded PostgreSQL running on 127.0.0.1:{status.port} (data: {status.data_dir})")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    from insight_hub.warehouse import embedded_server
+
+    stopped = embedded_server().stop()
+    typer.echo("stopped" if stopped else "not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the embedded PostgreSQL runs, and where."""
+    from insight_hub.warehouse import embedded_server
+
+    settings = get_settings()
+    if settings.warehouse_url:
+        typer.echo("WAREHOUSE_URL is set: the embedded server is not used")
+    status = embedded_server(settings).status()
+    if status.running:
+        typer.echo(f"running on 127.0.0.1:{status.port} (pid {status.pid}, data: {status.data_dir})")
+    else:
+        typer.echo(f"not running (data: {status.data_dir})")
+        raise typer.Exit(3)
+
+
+@db_app.command("url")
+def db_url(
+    show_password: Annotated[bool, typer.Option(help="Print the password instead of ***.")] = False,
+) -> None:
+    """Print the warehouse URL (WAREHOUSE_URL, or the embedded server's)."""
+    from insight_hub.warehouse import mask_url, warehouse_url
+
+    url = warehouse_url()
+    typer.echo(url if show_password else mask_url(url))
+
+
+@app.command("demo-data")
+def demo_data(
+    customers: Annotated[int, typer.Option(min=1, help="True customers to simulate.")] = 2000,
+    days: Annotated[int, typer.Option(min=1, help="Days of contacts, surveys and orders.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 42,
+    out: Annotated[Path | None, typer.Option(help="Landing folder (default: INSIGHT_HUB_LANDING_DIR).")] = None,
+) -> None:
+    """Write demo exports for all four sources, and their ground truth under _ground_truth/."""
+    from insight_hub.demo import DemoConfig, generate
+
+    target = out or get_settings().landing_dir
+    summary = generate(target, DemoConfig(customers=customers, days=days, seed=seed))
+    rows = sum(f["rows"] for f in summary["files"].values())
+    invalid = sum(f["invalid"] for f in summary["files"].values())
+    typer.echo(f"wrote {len(summary['files'])} files, {rows} rows ({invalid} invalid on purpose) to {target}")
+
+
+@app.command("run")
+def run(
+    customers: Annotated[int, typer.Option(min=1, help="Demo size when no sources have landed yet.")] = 2000,
+    days: Annotated[int, typer.Option(min=1)] = 30,
+    seed: Annotated[int, typer.Option()] = 42,
+) -> None:
+    """Run every DAG end to end through Airflow and print what the hub now holds."""
+    from insight_hub.demo import DemoConfig
+    from insight_hub.ingest import audit
+    from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR
+    from insight_hub.pipeline import run_pipeline
+    from insight_hub.warehouse import mask_url
+
+    settings = get_settings()
+    report = run_pipeline(settings, DemoConfig(customers=customers, days=days, seed=seed), echo=typer.echo)
+    totals = audit.entity_totals(report.warehouse)
+    typer.echo("")
+    typer.echo(f"{'source':<16}{'entity':<14}{'batches':>8}{'read':>10}{'loaded':>10}{'quarantined':>13}{'rejected':>10}")
+    for t in totals:
+        typer.echo(
+            f"{t.source:<16}{t.entity:<14}{t.batches:>8}{t.rows_read:>10}{t.rows_loaded:>10}"
+            f"{t.rows_quarantined:>13}{t.batches_rejected:>10}"
+        )
+    typer.echo("")
+    typer.echo(f"customers in the hub (marts.customer_360): {audit.hub_customers(report.warehouse)}")
+    typer.echo(f"warehouse:   {mask_url(report.warehouse)}  (insight-hub db url --show-password)")
+    typer.echo(f"landing:     {report.landing}")
+    typer.echo(f"DAG logs:    {settings.home / 'logs'}")
+    typer.echo(f"dbt project: {DBT_PROJECT_DIR}  (marts schema: marts, raw rows: raw, rejects: quarantine, audit: ops)")
+
+
+@app.command("loads")
+def loads(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
+    """List the most recent load batches from ops.load_batch."""
+    from insight_hub.ingest.audit import recent_batches
+    from insight_hub.warehouse import warehouse_url
+
+    header = ("batch", "source", "entity", "status", "read", "loaded", "quar.", "file", "started", "secs", "message")
+    rows = recent_batches(warehouse_url(), limit)
+    widths = [max(len(str(h)), *(len(str(r[i] if r[i] is not None else "")) for r in rows)) for i, h in enumerate(header)]
+    typer.echo("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        typer.echo("  ".join(str(v if v is not None else "").ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    try:
+        app()
+    except _known_errors() as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Airflow wiring: DAG factories, Assets and the cosmos configuration. DAG files only call these."""
