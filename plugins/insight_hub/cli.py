@@ -143,6 +143,41 @@ def loads(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
         typer.echo("  ".join(str(v if v is not None else "").ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
+@app.command(
+    "dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+)
+def dbt(ctx: typer.Context) -> None:
+    """Run dbt against the warehouse, e.g. `insight-hub dbt build` or `insight-hub dbt docs generate`."""
+    import subprocess
+
+    from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from insight_hub.warehouse import dbt_env, warehouse_url
+
+    env = dbt_env(warehouse_url())
+    args = [str(DBT_EXECUTABLE), *ctx.args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    raise typer.Exit(subprocess.run(args, env=env, check=False).returncode)
+
+
+@app.command("airflow")
+def airflow_ui(port: Annotated[int, typer.Option(help="Port of the Airflow UI.")] = 8080) -> None:
+    """Start Airflow (standalone: API server, scheduler, DAG processor, triggerer) with the product's DAGs."""
+    import os
+
+    from insight_hub.orchestration.environment import airflow_env, airflow_executable
+    from insight_hub.pipeline import build_manifest
+    from insight_hub.warehouse import ensure_warehouse, warehouse_url
+
+    settings = get_settings()
+    url = warehouse_url(settings)
+    ensure_warehouse(url)
+    env = airflow_env(settings, url)
+    env["AIRFLOW__API__PORT"] = str(port)
+    build_manifest(env)
+    typer.echo(f"Airflow UI: http://127.0.0.1:{port}  (login: admin; password in {settings.airflow_home}/"
+               "simple_auth_manager_passwords.json.generated)")
+    os.execvpe(airflow_executable(), [airflow_executable(), "standalone"], env)
+
+
 def main() -> None:
     try:
         app()

@@ -14,6 +14,7 @@ from insight_hub.orchestration.assets import SOURCES
 from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR, MANIFEST_PATH
 from insight_hub.orchestration.environment import AirflowCommandFailed, airflow_env, run_airflow
 from insight_hub.settings import Settings
+from insight_hub.sources.files import SourceFileError
 from insight_hub.warehouse import ensure_warehouse, warehouse_url
 
 DAG_RUN_STATE = re.compile(r"DagRun Finished: dag_id=(\S+),.*?state=(\w+)")
@@ -32,8 +33,15 @@ class PipelineReport:
 
 
 def ensure_landing(settings: Settings, demo: DemoConfig) -> bool:
-    """Generate demo sources when the landing folder has none; returns True when it did."""
+    """Generate demo sources when the default landing folder has none; returns True when it did.
+
+    A landing folder the user configured (INSIGHT_HUB_LANDING_DIR) must exist: it is never filled with demo data.
+    """
     landing = settings.landing_dir
+    if settings.landing_dir_override is not None:
+        if not landing.is_dir():
+            raise SourceFileError(f"landing folder {landing} (INSIGHT_HUB_LANDING_DIR) does not exist")
+        return False
     if landing.is_dir() and any(p.is_file() for p in landing.rglob("*") if "_ground_truth" not in p.parts):
         return False
     generate(landing, demo)
@@ -60,7 +68,14 @@ def dag_test(dag_id: str, logical_date: str, env: dict[str, str], log_dir: Path)
     return state, log_file
 
 
-def run_pipeline(settings: Settings, demo: DemoConfig, echo=print) -> PipelineReport:
+def pipeline_dag_ids() -> list[str]:
+    """Every DAG in the order the Asset chain would run them."""
+    return [f"source_{s}" for s in SOURCES] + ["transform"]
+
+
+def run_pipeline(
+    settings: Settings, demo: DemoConfig, echo=print, dag_ids: list[str] | None = None
+) -> PipelineReport:
     url = warehouse_url(settings)
     ensure_warehouse(url)
     if ensure_landing(settings, demo):
@@ -72,7 +87,7 @@ def run_pipeline(settings: Settings, demo: DemoConfig, echo=print) -> PipelineRe
     run_airflow(["db", "migrate"], env, log_dir / "airflow-db-migrate.log")
     report = PipelineReport(warehouse=url, landing=settings.landing_dir)
     logical_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    for dag_id in [f"source_{s}" for s in SOURCES] + ["transform"]:
+    for dag_id in dag_ids or pipeline_dag_ids():
         echo(f"running DAG {dag_id} ...")
         state, log_file = dag_test(dag_id, logical_date, env, log_dir)
         report.dag_runs[dag_id] = state

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         description="Share of quarantined rows above which a whole batch is rejected.",
     )
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as the environment variables that would produce them (for child processes)."""
+        env = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is not None and isinstance(field.validation_alias, str):
+                env[field.validation_alias] = str(value)
+        return env
+
     @property
     def landing_dir(self) -> Path:
         return self.landing_dir_override or self.home / "landing"

@@ -28,7 +28,12 @@ def dbt_task_group_kwargs() -> dict:
                 conn_id=settings.warehouse_conn_id, profile_args={"schema": "public"}
             ),
         ),
-        "render_config": RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+        "render_config": RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            # A test that reads two models (relationships) runs after both, not after the first.
+            should_detach_multiple_parents_tests=True,
+        ),
         # dbt runs inside the task's process (dbtRunner): no interpreter start-up per model.
         "execution_config": ExecutionConfig(
             invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=str(DBT_EXECUTABLE)

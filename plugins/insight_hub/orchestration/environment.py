@@ -37,6 +37,8 @@ def metadata_db_url(settings: Settings) -> str:
 def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    env.pop("WAREHOUSE_URL", None)
+    env.update(settings.as_env())
     env.update(
         {
             "AIRFLOW_HOME": str(settings.airflow_home),
@@ -46,9 +48,6 @@ def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db_url(settings),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_home / "logs"),
             f"AIRFLOW_CONN_{settings.warehouse_conn_id.upper()}": warehouse_url,
-            "INSIGHT_HUB_HOME": str(settings.home),
-            "INSIGHT_HUB_LANDING_DIR": str(settings.landing_dir),
-            "INSIGHT_HUB_SOURCES": str(settings.sources_file),
             "NO_PROXY": "*",
             # cosmos reports usage to a third party unless told not to.
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",

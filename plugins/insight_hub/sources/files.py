@@ -59,13 +59,17 @@ def checksum(path: Path) -> str:
 
 def csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
     with open_binary(path) as raw:
-        text = io.TextIOWrapper(raw, encoding=_python_encoding(encoding), newline="")
+        py_encoding = _python_encoding(encoding)
+        # utf-8-sig drops a byte-order mark, which would otherwise stick to the first column name.
+        text = io.TextIOWrapper(raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, newline="")
         try:
             header = next(csv.reader(text, delimiter=delimiter))
         except StopIteration:
             raise SourceFileError(f"{path} is empty: no header row") from None
         except UnicodeDecodeError as exc:
             raise SourceFileError(f"{path}: header is not valid {encoding}: {exc.reason}") from exc
+        except OSError as exc:
+            raise SourceFileError(f"cannot read {path}: {exc}") from exc
     return [h.strip() for h in header]
 
 
@@ -74,7 +78,7 @@ def csv_body_chunks(path: Path, encoding: str) -> Iterator[bytes]:
     with open_binary(path) as raw:
         first = True
         for block in iter(lambda: raw.read(CHUNK), b""):
-            if first and _python_encoding(encoding) in ("utf-8", "utf_8") and block.startswith(codecs.BOM_UTF8):
+            if first and _python_encoding(encoding) == "utf_8" and block.startswith(codecs.BOM_UTF8):
                 block = block[len(codecs.BOM_UTF8):]
             first = False
             yield block
@@ -83,7 +87,8 @@ def csv_body_chunks(path: Path, encoding: str) -> Iterator[bytes]:
 def jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, dict | None]]:
     """(line number, raw line, parsed object or None when the line is not a JSON object)."""
     with open_binary(path) as raw:
-        text = io.TextIOWrapper(raw, encoding=_python_encoding(encoding), errors="replace")
+        py_encoding = _python_encoding(encoding)
+        text = io.TextIOWrapper(raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, errors="replace")
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue

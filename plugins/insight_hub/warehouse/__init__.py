@@ -21,6 +21,7 @@ __all__ = [
     "EmbeddedPostgresError",
     "WarehouseUnreachable",
     "embedded_server",
+    "dbt_env",
     "ensure_warehouse",
     "mask_url",
     "sqlalchemy_url",
@@ -75,3 +76,22 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """Environment for the dbt CLI's profile (dbt_project/profiles.yml) pointing at `url`."""
+    import os
+    from urllib.parse import unquote
+
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    env.update(
+        {
+            "WAREHOUSE_HOST": parts.hostname or "127.0.0.1",
+            "WAREHOUSE_PORT": str(parts.port or 5432),
+            "WAREHOUSE_USER": unquote(parts.username or "postgres"),
+            "WAREHOUSE_PASSWORD": unquote(parts.password or ""),
+            "WAREHOUSE_DB": parts.path.lstrip("/") or "postgres",
+        }
+    )
+    return env

@@ -206,7 +206,7 @@ class EmbeddedPostgres:
             return current
         self._prepare_permissions()
         port = self.port()
-        if not _port_is_free(port):
+        if port == 0 or not _port_is_free(port):
             port = _free_port()
         self._port_file.write_text(str(port))
         result = self._run(

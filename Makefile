@@ -1,0 +1,59 @@
+# Every target bootstraps .venv from requirements.lock when it is missing or stale,
+# so a fresh machine needs only python3 (3.11) and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DBT    := $(BIN)/dbt --no-use-colors
+DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
+
+.PHONY: help run test test-fast lint airflow docs db-start db-stop clean
+
+help:
+	@echo "make run      run the pipeline end to end on the embedded PostgreSQL (demo data if none landed)"
+	@echo "make test     run the test suite (unit, integration on real PostgreSQL, Airflow DAG runs)"
+	@echo "make lint     ruff and sqlfluff"
+	@echo "make airflow  Airflow UI (standalone) on the embedded database"
+	@echo "make docs     dbt docs into dbt_project/target"
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	$(DBT) parse $(DBT_DIRS) --quiet
+
+run: $(STAMP) $(MANIFEST)
+	$(BIN)/insight-hub run
+
+test: $(STAMP) $(MANIFEST)
+	$(BIN)/pytest
+
+test-fast: $(STAMP) $(MANIFEST)
+	$(BIN)/pytest -m "not integration and not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check plugins dags tests
+	$(BIN)/ruff format --check plugins dags tests
+	$(BIN)/sqlfluff lint dbt_project/models
+
+airflow: $(STAMP) $(MANIFEST)
+	$(BIN)/insight-hub airflow
+
+docs: $(STAMP) $(MANIFEST)
+	$(BIN)/insight-hub dbt docs generate
+
+db-start: $(STAMP)
+	$(BIN)/insight-hub db start
+
+db-stop: $(STAMP)
+	$(BIN)/insight-hub db stop
+
+clean:
+	-$(BIN)/insight-hub db stop
+	rm -rf .local dbt_project/target dbt_project/logs

@@ -1,0 +1,54 @@
+"""Shared fixtures: a real embedded PostgreSQL per test session, under a temporary home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from insight_hub.settings import Settings
+from insight_hub.warehouse import WAREHOUSE_DB, embedded_server, warehouse_url
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    """Settings as the product would read them from the environment, rooted at `home`."""
+    values = {"INSIGHT_HUB_HOME": str(home), "INSIGHT_HUB_PG_PORT": 0, "WAREHOUSE_URL": None}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def pg_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("hub")
+
+
+@pytest.fixture(scope="session")
+def settings(pg_home) -> Settings:
+    return make_settings(pg_home)
+
+
+@pytest.fixture(scope="session")
+def warehouse(settings):
+    """URL of the session's warehouse database on a real embedded PostgreSQL."""
+    url = warehouse_url(settings)
+    yield url
+    embedded_server(settings).stop()
+
+
+@pytest.fixture
+def fresh_db(warehouse, settings, request):
+    """A new empty database on the session's server, dropped after the test."""
+    server = embedded_server(settings)
+    name = "t_" + request.node.name.lower().replace("[", "_").replace("]", "").replace("-", "_")[:50]
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    yield server.url(name)
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+__all__ = ["ROOT", "WAREHOUSE_DB", "make_settings"]

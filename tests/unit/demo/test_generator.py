@@ -1,0 +1,59 @@
+import csv
+import hashlib
+import json
+
+from insight_hub.demo import DemoConfig, generate
+
+
+def _digest(folder):
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_same_seed_same_files(tmp_path):
+    cfg = DemoConfig(customers=80, days=3, seed=7)
+    generate(tmp_path / "a", cfg)
+    generate(tmp_path / "b", cfg)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    generate(tmp_path / "c", DemoConfig(customers=80, days=3, seed=8))
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_all_four_sources_and_ground_truth(tmp_path):
+    summary = generate(tmp_path, DemoConfig(customers=200, days=4, seed=1))
+    folders = {name.split("/")[0] for name in summary["files"]}
+    assert folders == {"contact_centre", "crm", "survey", "sales"}
+    truth = list(csv.DictReader((tmp_path / "_ground_truth" / "identity.csv").open()))
+    accounts = [r for r in truth if r["record_type"] == "account"]
+    assert len(accounts) == 200
+    # Every generated interaction, response and order has a true customer.
+    calls = sum(1 for f in (tmp_path / "contact_centre").glob("calls_*.csv") for _ in csv.DictReader(f.open()))
+    dup = sum(v["duplicates"] for k, v in summary["files"].items() if "calls_" in k)
+    assert sum(r["record_type"] == "interaction" for r in truth) == calls - dup
+
+
+def test_noise_is_injected_at_the_configured_rates(tmp_path):
+    cfg = DemoConfig(customers=2000, days=5, seed=3, invalid_rate=0.02, duplicate_rate=0.02)
+    summary = generate(tmp_path, cfg)
+    calls = {k: v for k, v in summary["files"].items() if "calls_" in k}
+    rows = sum(v["rows"] for v in calls.values())
+    invalid = sum(v["invalid"] for v in calls.values())
+    duplicates = sum(v["duplicates"] for v in calls.values())
+    assert 0.01 < invalid / rows < 0.03
+    assert 0.01 < duplicates / rows < 0.03
+    # Identities are written differently across sources: upper-case e-mails and international phones appear.
+    text = "".join(f.read_text() for f in (tmp_path / "contact_centre").glob("calls_*.csv"))
+    assert "@EXAMPLE.COM" in text and "+44 " in text
+    # Some contacts arrive a day late: they are exported in the next day's file.
+    late = 0
+    for path in (tmp_path / "contact_centre").glob("calls_*.csv"):
+        day = path.stem.split("_")[1]
+        late += sum(1 for r in csv.DictReader(path.open()) if not r["Queue Start"].startswith(day)
+                    and not r["Queue Start"].startswith("2026-13"))
+    assert late > 0
+    kpis = list(csv.DictReader((tmp_path / "_ground_truth" / "expected_kpis.csv").open()))
+    assert {r["kpi"] for r in kpis} == {"contacts_offered", "contacts_handled", "contacts_abandoned"}
+    json.loads((tmp_path / "_ground_truth" / "summary.json").read_text())
