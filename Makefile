@@ -40,7 +40,7 @@ test-fast: $(STAMP) $(MANIFEST)
 lint: $(STAMP)
 	$(BIN)/ruff check plugins dags tests
 	$(BIN)/ruff format --check plugins dags tests
-	$(BIN)/sqlfluff lint dbt_project/models
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 airflow: $(STAMP) $(MANIFEST)
 	$(BIN)/insight-hub airflow

@@ -11,7 +11,9 @@ import typer
 from insight_hub.settings import get_settings
 
 app = typer.Typer(help="Customer Insight Hub: load, validate and model customer data.", no_args_is_help=True)
-db_app = typer.Typer(help="Manage the embedded PostgreSQL (unused when WAREHOUSE_URL is set).", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Manage the embedded PostgreSQL (unused when WAREHOUSE_URL is set).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 
@@ -29,8 +31,13 @@ def _known_errors() -> tuple[type[Exception], ...]:
     from insight_hub.warehouse import EmbeddedPostgresError, WarehouseUnreachable
 
     return (
-        ContractError, EntityLoadFailed, AirflowCommandFailed, PipelineFailed, SourceFileError,
-        EmbeddedPostgresError, WarehouseUnreachable,
+        ContractError,
+        EntityLoadFailed,
+        AirflowCommandFailed,
+        PipelineFailed,
+        SourceFileError,
+        EmbeddedPostgresError,
+        WarehouseUnreachable,
     )
 
 
@@ -86,7 +93,9 @@ def demo_data(
     customers: Annotated[int, typer.Option(min=1, help="True customers to simulate.")] = 2000,
     days: Annotated[int, typer.Option(min=1, help="Days of contacts, surveys and orders.")] = 30,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 42,
-    out: Annotated[Path | None, typer.Option(help="Landing folder (default: INSIGHT_HUB_LANDING_DIR).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Landing folder (default: INSIGHT_HUB_LANDING_DIR).")
+    ] = None,
 ) -> None:
     """Write demo exports for all four sources, and their ground truth under _ground_truth/."""
     from insight_hub.demo import DemoConfig, generate
@@ -115,7 +124,9 @@ def run(
     report = run_pipeline(settings, DemoConfig(customers=customers, days=days, seed=seed), echo=typer.echo)
     totals = audit.entity_totals(report.warehouse)
     typer.echo("")
-    typer.echo(f"{'source':<16}{'entity':<14}{'batches':>8}{'read':>10}{'loaded':>10}{'quarantined':>13}{'rejected':>10}")
+    typer.echo(
+        f"{'source':<16}{'entity':<14}{'batches':>8}{'read':>10}{'loaded':>10}{'quarantined':>13}{'rejected':>10}"
+    )
     for t in totals:
         typer.echo(
             f"{t.source:<16}{t.entity:<14}{t.batches:>8}{t.rows_read:>10}{t.rows_loaded:>10}"
@@ -126,7 +137,9 @@ def run(
     typer.echo(f"warehouse:   {mask_url(report.warehouse)}  (insight-hub db url --show-password)")
     typer.echo(f"landing:     {report.landing}")
     typer.echo(f"DAG logs:    {settings.home / 'logs'}")
-    typer.echo(f"dbt project: {DBT_PROJECT_DIR}  (marts schema: marts, raw rows: raw, rejects: quarantine, audit: ops)")
+    typer.echo(
+        f"dbt project: {DBT_PROJECT_DIR}  (marts schema: marts, raw rows: raw, rejects: quarantine, audit: ops)"
+    )
 
 
 @app.command("loads")
@@ -135,16 +148,34 @@ def loads(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     from insight_hub.ingest.audit import recent_batches
     from insight_hub.warehouse import warehouse_url
 
-    header = ("batch", "source", "entity", "status", "read", "loaded", "quar.", "file", "started", "secs", "message")
+    header = (
+        "batch",
+        "source",
+        "entity",
+        "status",
+        "read",
+        "loaded",
+        "quar.",
+        "file",
+        "started",
+        "secs",
+        "message",
+    )
     rows = recent_batches(warehouse_url(), limit)
-    widths = [max(len(str(h)), *(len(str(r[i] if r[i] is not None else "")) for r in rows)) for i, h in enumerate(header)]
+    widths = [
+        max(len(str(h)), *(len(str(r[i] if r[i] is not None else "")) for r in rows))
+        for i, h in enumerate(header)
+    ]
     typer.echo("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
     for row in rows:
-        typer.echo("  ".join(str(v if v is not None else "").ljust(w) for v, w in zip(row, widths, strict=True)))
+        typer.echo(
+            "  ".join(str(v if v is not None else "").ljust(w) for v, w in zip(row, widths, strict=True))
+        )
 
 
 @app.command(
-    "dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+    "dbt",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
 )
 def dbt(ctx: typer.Context) -> None:
     """Run dbt against the warehouse, e.g. `insight-hub dbt build` or `insight-hub dbt docs generate`."""
@@ -154,7 +185,14 @@ def dbt(ctx: typer.Context) -> None:
     from insight_hub.warehouse import dbt_env, warehouse_url
 
     env = dbt_env(warehouse_url())
-    args = [str(DBT_EXECUTABLE), *ctx.args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    args = [
+        str(DBT_EXECUTABLE),
+        *ctx.args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
     raise typer.Exit(subprocess.run(args, env=env, check=False).returncode)
 
 
@@ -173,8 +211,10 @@ def airflow_ui(port: Annotated[int, typer.Option(help="Port of the Airflow UI.")
     env = airflow_env(settings, url)
     env["AIRFLOW__API__PORT"] = str(port)
     build_manifest(env)
-    typer.echo(f"Airflow UI: http://127.0.0.1:{port}  (login: admin; password in {settings.airflow_home}/"
-               "simple_auth_manager_passwords.json.generated)")
+    typer.echo(
+        f"Airflow UI: http://127.0.0.1:{port}  (login: admin; password in {settings.airflow_home}/"
+        "simple_auth_manager_passwords.json.generated)"
+    )
     os.execvpe(airflow_executable(), [airflow_executable(), "standalone"], env)
 
 

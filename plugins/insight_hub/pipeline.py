@@ -52,8 +52,19 @@ def build_manifest(env: dict[str, str]) -> Path:
     """`dbt parse` writes the manifest cosmos reads; parsing needs no database."""
     dbt = Path(sys.executable).parent / "dbt"
     proc = subprocess.run(
-        [str(dbt), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            str(dbt),
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise PipelineFailed(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
@@ -79,7 +90,9 @@ def run_pipeline(
     url = warehouse_url(settings)
     ensure_warehouse(url)
     if ensure_landing(settings, demo):
-        echo(f"generated demo sources in {settings.landing_dir} ({demo.customers} customers, {demo.days} days)")
+        echo(
+            f"generated demo sources in {settings.landing_dir} ({demo.customers} customers, {demo.days} days)"
+        )
     env = airflow_env(settings, url)
     log_dir = settings.home / "logs"
     build_manifest(env)

@@ -41,7 +41,11 @@ def _parse(tmp_path):
     )
     out = subprocess.run(
         [sys.executable, "-c", PARSE_SCRIPT % {"dags": str(ROOT / "dags")}],
-        env=env, capture_output=True, text=True, check=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -49,7 +53,13 @@ def _parse(tmp_path):
 def test_dags_import_without_errors_or_io(tmp_path):
     result = _parse(tmp_path)
     assert result["errors"] == {}
-    assert set(result["dags"]) == {"source_contact_centre", "source_crm", "source_survey", "source_sales", "transform"}
+    assert set(result["dags"]) == {
+        "source_contact_centre",
+        "source_crm",
+        "source_survey",
+        "source_sales",
+        "transform",
+    }
     assert result["dags"]["source_crm"]["tasks"] == ["load_account", "load_contact", "load_owner"]
     assert result["dags"]["source_crm"]["outlets"] == ["raw.account", "raw.contact", "raw.owner"]
     # cosmos rendered one run task and one test task per dbt model from the manifest.

@@ -28,8 +28,11 @@ def pipeline_run(settings, warehouse):
 def test_every_dag_run_succeeded(pipeline_run):
     report, _ = pipeline_run
     assert report.dag_runs == {
-        "source_contact_centre": "success", "source_crm": "success", "source_survey": "success",
-        "source_sales": "success", "transform": "success",
+        "source_contact_centre": "success",
+        "source_crm": "success",
+        "source_survey": "success",
+        "source_sales": "success",
+        "transform": "success",
     }
 
 
@@ -54,8 +57,12 @@ def test_rows_loaded_equal_rows_generated_minus_rows_quarantined(pipeline_run, w
 def test_customer_360_has_one_row_per_true_customer(pipeline_run):
     report, truth_dir = pipeline_run
     with psycopg.connect(report.warehouse) as conn:
-        rows, distinct = conn.execute("select count(*), count(distinct customer_id) from marts.customer_360").fetchone()
-        with_contacts = conn.execute("select count(*) from marts.customer_360 where contacts > 0").fetchone()[0]
+        rows, distinct = conn.execute(
+            "select count(*), count(distinct customer_id) from marts.customer_360"
+        ).fetchone()
+        with_contacts = conn.execute("select count(*) from marts.customer_360 where contacts > 0").fetchone()[
+            0
+        ]
     assert rows == distinct == DEMO.customers
     assert with_contacts > 0
 

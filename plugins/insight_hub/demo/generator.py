@@ -27,14 +27,68 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 FIRST_NAMES = [
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Grace", "Sophia", "Freya",
-    "Noah", "Oliver", "George", "Arthur", "Muhammad", "Leo", "Harry", "Oscar", "Archie", "Henry",
-    "Aisha", "Priya", "Chen", "Mateo", "Zofia", "Kwame", "Ines", "Tomasz", "Yusuf", "Sakura",
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Ivy",
+    "Lily",
+    "Grace",
+    "Sophia",
+    "Freya",
+    "Noah",
+    "Oliver",
+    "George",
+    "Arthur",
+    "Muhammad",
+    "Leo",
+    "Harry",
+    "Oscar",
+    "Archie",
+    "Henry",
+    "Aisha",
+    "Priya",
+    "Chen",
+    "Mateo",
+    "Zofia",
+    "Kwame",
+    "Ines",
+    "Tomasz",
+    "Yusuf",
+    "Sakura",
 ]
 LAST_NAMES = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson",
-    "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson",
-    "Nowak", "Okafor", "Garcia", "Khan", "Murphy", "Kelly", "Singh", "Ali", "Martin", "Clarke",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Nowak",
+    "Okafor",
+    "Garcia",
+    "Khan",
+    "Murphy",
+    "Kelly",
+    "Singh",
+    "Ali",
+    "Martin",
+    "Clarke",
 ]
 REGIONS = ["north", "south", "east", "west", "scotland", "wales"]
 SEGMENTS = ["consumer", "consumer", "consumer", "smb", "enterprise"]
@@ -50,7 +104,12 @@ CHANNELS = [("phone", 0.55), ("chat", 0.25), ("email", 0.15), ("social", 0.05)]
 SURVEY_COMMENTS = {
     "high": ["Quick and helpful, thank you", "Great service from the agent", "Sorted first time"],
     "mid": ["Took a while but fixed", "OK in the end", "Average experience"],
-    "low": ["Waited far too long on hold", "Nobody fixed my problem", "Courier was late again", "Charged twice"],
+    "low": [
+        "Waited far too long on hold",
+        "Nobody fixed my problem",
+        "Courier was late again",
+        "Charged twice",
+    ],
 }
 
 
@@ -160,21 +219,23 @@ def _noisy_email(rng: random.Random, email: str) -> str:
 
 def _noisy_phone(rng: random.Random, national: str) -> str:
     n = national
-    return rng.choice([
-        n,
-        f"+44 {n[1:5]} {n[5:]}",
-        f"+44{n[1:]}",
-        f"{n[:5]} {n[5:]}",
-        f"({n[:5]}) {n[5:8]}-{n[8:]}",
-        f"0044{n[1:]}",
-    ])
+    return rng.choice(
+        [
+            n,
+            f"+44 {n[1:5]} {n[5:]}",
+            f"+44{n[1:]}",
+            f"{n[:5]} {n[5:]}",
+            f"({n[:5]}) {n[5:8]}-{n[8:]}",
+            f"0044{n[1:]}",
+        ]
+    )
 
 
 def _typo(rng: random.Random, name: str) -> str:
     if len(name) < 4:
         return name
     i = rng.randrange(1, len(name) - 1)
-    return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+    return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
 
 
 def _ts(value: datetime) -> str:
@@ -204,40 +265,80 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
         people.append(_Person(n, first, last, email, phone, postcode))
 
     # ---- CRM --------------------------------------------------------------
-    owners = [{"owner_id": "U0001", "name": "Hana Service", "email": "head.of.service@hub.example",
-               "role": "head_of_service", "manager_id": ""}]
+    owners = [
+        {
+            "owner_id": "U0001",
+            "name": "Hana Service",
+            "email": "head.of.service@hub.example",
+            "role": "head_of_service",
+            "manager_id": "",
+        }
+    ]
     for i, queue in enumerate(sorted(set(QUEUES.values())), start=2):
-        owners.append({"owner_id": f"U{i:04d}", "name": f"{queue.title()} Lead", "email": f"lead.{queue}@hub.example",
-                       "role": "team_lead", "manager_id": "U0001"})
+        owners.append(
+            {
+                "owner_id": f"U{i:04d}",
+                "name": f"{queue.title()} Lead",
+                "email": f"lead.{queue}@hub.example",
+                "role": "team_lead",
+                "manager_id": "U0001",
+            }
+        )
     n_rel = max(3, cfg.customers // 100)
     rel_owner_ids = []
     for i in range(n_rel):
         oid = f"U{100 + i:04d}"
         rel_owner_ids.append(oid)
-        owners.append({"owner_id": oid, "name": f"Account Manager {i + 1}", "email": f"am{i + 1}@hub.example",
-                       "role": "relationship_owner", "manager_id": "U0001"})
+        owners.append(
+            {
+                "owner_id": oid,
+                "name": f"Account Manager {i + 1}",
+                "email": f"am{i + 1}@hub.example",
+                "role": "relationship_owner",
+                "manager_id": "U0001",
+            }
+        )
     w.write("crm/owners.csv", owners)
 
     accounts, contacts = [], []
     for p in people:
-        accounts.append({
-            "AccountId": p.account_id, "AccountName": f"{p.first} {p.last}", "Segment": rng.choice(SEGMENTS),
-            "Region": rng.choice(REGIONS), "OwnerId": rng.choice(rel_owner_ids),
-            "CreatedDate": _ts(datetime(2024, 1, 1) + timedelta(days=rng.randrange(0, 700))),
-        })
-        contacts.append({
-            "ContactId": p.contact_id, "AccountId": p.account_id, "FirstName": p.first, "LastName": p.last,
-            "Email": p.email, "Phone": p.phone_national, "MailingPostalCode": p.postcode,
-            "HasOptedInToEmail": rng.choice(["true", "false"]),
-        })
+        accounts.append(
+            {
+                "AccountId": p.account_id,
+                "AccountName": f"{p.first} {p.last}",
+                "Segment": rng.choice(SEGMENTS),
+                "Region": rng.choice(REGIONS),
+                "OwnerId": rng.choice(rel_owner_ids),
+                "CreatedDate": _ts(datetime(2024, 1, 1) + timedelta(days=rng.randrange(0, 700))),
+            }
+        )
+        contacts.append(
+            {
+                "ContactId": p.contact_id,
+                "AccountId": p.account_id,
+                "FirstName": p.first,
+                "LastName": p.last,
+                "Email": p.email,
+                "Phone": p.phone_national,
+                "MailingPostalCode": p.postcode,
+                "HasOptedInToEmail": rng.choice(["true", "false"]),
+            }
+        )
     w.write("crm/accounts.csv", accounts)
     w.write("crm/contacts.csv", contacts)
 
     # ---- contact centre -----------------------------------------------------
     agents = []
     for i in range(max(6, cfg.customers // 40)):
-        agents.append({"agent_id": f"AG{i + 1:03d}", "name": f"Agent {i + 1}", "team": rng.choice(["alpha", "beta"]),
-                       "site": rng.choice(["leeds", "glasgow"]), "cost_per_hour": f"{rng.uniform(18, 26):.2f}"})
+        agents.append(
+            {
+                "agent_id": f"AG{i + 1:03d}",
+                "name": f"Agent {i + 1}",
+                "team": rng.choice(["alpha", "beta"]),
+                "site": rng.choice(["leeds", "glasgow"]),
+                "cost_per_hour": f"{rng.uniform(18, 26):.2f}",
+            }
+        )
     w.write("contact_centre/agents.csv", agents)
 
     identity: list[dict] = []  # record -> true customer
@@ -252,10 +353,14 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
             p = rng.choice(people)
             reason = rng.choice(list(REASONS))
             channel = _weighted(rng, CHANNELS)
-            queued = datetime.combine(day, datetime.min.time()) + timedelta(seconds=rng.randrange(8 * 3600, 20 * 3600))
+            queued = datetime.combine(day, datetime.min.time()) + timedelta(
+                seconds=rng.randrange(8 * 3600, 20 * 3600)
+            )
             abandoned = rng.random() < cfg.abandon_rate
             if abandoned:
-                wait = rng.randrange(1, 5) if rng.random() < cfg.short_abandon_share else rng.randrange(5, 600)
+                wait = (
+                    rng.randrange(1, 5) if rng.random() < cfg.short_abandon_share else rng.randrange(5, 600)
+                )
                 answered, ended, agent = None, queued + timedelta(seconds=wait), ""
                 talk = hold = wrap = 0
                 outcome, transferred = "unresolved", False
@@ -274,42 +379,77 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
             iid = f"INT{seq:08d}"
             keys = {
                 "crm": "" if rng.random() < cfg.crm_id_missing_rate else p.account_id,
-                "phone": _noisy_phone(rng, p.phone_national) if channel == "phone" or rng.random() < 0.3 else "",
-                "email": _noisy_email(rng, p.email) if channel in ("email", "chat") or rng.random() < 0.2 else "",
+                "phone": _noisy_phone(rng, p.phone_national)
+                if channel == "phone" or rng.random() < 0.3
+                else "",
+                "email": _noisy_email(rng, p.email)
+                if channel in ("email", "chat") or rng.random() < 0.2
+                else "",
             }
             if not any(keys.values()):
                 keys["phone"] = _noisy_phone(rng, p.phone_national)
             row = {
-                "Call ID": iid, "Media Type": channel.title(), "Queue Name": QUEUES[reason], "Agent": agent,
-                "Customer Account": keys["crm"], "ANI": keys["phone"], "Email Address": keys["email"],
-                "Queue Start": _ts(queued), "Answer Time": _ts(answered) if answered else "", "End Time": _ts(ended),
-                "Talk Time": talk, "Hold Time": hold, "ACW Time": wrap, "Transferred": "Y" if transferred else "N",
-                "Disposition": reason, "Outcome": outcome, "Complaint": "Y" if complaint else "N",
+                "Call ID": iid,
+                "Media Type": channel.title(),
+                "Queue Name": QUEUES[reason],
+                "Agent": agent,
+                "Customer Account": keys["crm"],
+                "ANI": keys["phone"],
+                "Email Address": keys["email"],
+                "Queue Start": _ts(queued),
+                "Answer Time": _ts(answered) if answered else "",
+                "End Time": _ts(ended),
+                "Talk Time": talk,
+                "Hold Time": hold,
+                "ACW Time": wrap,
+                "Transferred": "Y" if transferred else "N",
+                "Disposition": reason,
+                "Outcome": outcome,
+                "Complaint": "Y" if complaint else "N",
                 "Notes": rng.choice(REASONS[reason]) + ("; customer is unhappy" if complaint else ""),
             }
             file_day = day + timedelta(days=1) if rng.random() < cfg.late_rate and d < cfg.days - 1 else day
             calls_by_file.setdefault(f"contact_centre/calls_{file_day.isoformat()}.csv", []).append(row)
             identity.append({"record_type": "interaction", "record_id": iid, "customer": p.account_id})
-            truth_contacts.append({"id": iid, "day": day.isoformat(), "abandoned": abandoned, "wait": wait,
-                                   "short": abandoned and wait < 5})
+            truth_contacts.append(
+                {
+                    "id": iid,
+                    "day": day.isoformat(),
+                    "abandoned": abandoned,
+                    "wait": wait,
+                    "short": abandoned and wait < 5,
+                }
+            )
 
             if not abandoned and rng.random() < cfg.survey_rate:
                 stype = _weighted(rng, [("csat", 0.6), ("nps", 0.3), ("ces", 0.1)])
                 top = {"csat": 5, "nps": 10, "ces": 7}[stype]
                 bottom = {"csat": 1, "nps": 0, "ces": 1}[stype]
                 good = outcome == "resolved" and not complaint
-                score = rng.randint(max(bottom, top - 2), top) if good else rng.randint(bottom, max(bottom, top - 3))
+                score = (
+                    rng.randint(max(bottom, top - 2), top)
+                    if good
+                    else rng.randint(bottom, max(bottom, top - 3))
+                )
                 band = "high" if good else ("low" if rng.random() < 0.7 else "mid")
                 rid = f"R{seq:08d}"
                 submitted = ended + timedelta(hours=rng.randrange(1, 30))
                 name = f"{p.first} {p.last}"
                 if rng.random() < cfg.name_typo_rate:
                     name = f"{_typo(rng, p.first)} {p.last}"
-                responses_by_file.setdefault(f"survey/responses_{submitted.date().isoformat()}.jsonl", []).append({
-                    "responseId": rid, "surveyType": stype.upper(), "score": score,
-                    "comment": rng.choice(SURVEY_COMMENTS[band]), "submittedAt": submitted.replace(tzinfo=UTC).isoformat(),
-                    "contactRef": iid, "respondent": {"email": _noisy_email(rng, p.email), "name": name},
-                })
+                responses_by_file.setdefault(
+                    f"survey/responses_{submitted.date().isoformat()}.jsonl", []
+                ).append(
+                    {
+                        "responseId": rid,
+                        "surveyType": stype.upper(),
+                        "score": score,
+                        "comment": rng.choice(SURVEY_COMMENTS[band]),
+                        "submittedAt": submitted.replace(tzinfo=UTC).isoformat(),
+                        "contactRef": iid,
+                        "respondent": {"email": _noisy_email(rng, p.email), "name": name},
+                    }
+                )
                 identity.append({"record_type": "response", "record_id": rid, "customer": p.account_id})
 
     call_breakers = [
@@ -340,22 +480,42 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
             oid = f"SO{oseq:07d}"
             ordered = datetime.combine(day, datetime.min.time()) + timedelta(seconds=rng.randrange(0, 86400))
             promised = ordered.date() + timedelta(days=rng.choice([2, 3, 5]))
-            status = _weighted(rng, [("completed", 0.8), ("shipped", 0.1), ("cancelled", 0.05), ("returned", 0.05)])
-            delivered = promised + timedelta(days=rng.choice([-1, 0, 0, 0, 1, 2])) if status in ("completed", "returned") else None
+            status = _weighted(
+                rng, [("completed", 0.8), ("shipped", 0.1), ("cancelled", 0.05), ("returned", 0.05)]
+            )
+            delivered = (
+                promised + timedelta(days=rng.choice([-1, 0, 0, 0, 1, 2]))
+                if status in ("completed", "returned")
+                else None
+            )
             total = 0.0
             for ln in range(1, rng.randint(1, 3) + 1):
                 qty, price = rng.randint(1, 3), round(rng.uniform(5, 120), 2)
                 total += qty * price
-                lines.append({"order_id": oid, "line_no": ln, "sku": f"SKU{rng.randrange(1, 200):04d}",
-                              "qty": qty, "unit_price": f"{price:.2f}"})
+                lines.append(
+                    {
+                        "order_id": oid,
+                        "line_no": ln,
+                        "sku": f"SKU{rng.randrange(1, 200):04d}",
+                        "qty": qty,
+                        "unit_price": f"{price:.2f}",
+                    }
+                )
             guest = rng.random() < cfg.guest_order_rate
-            orders.append({
-                "order_id": oid, "customer_number": "" if guest else p.account_id,
-                "customer_email": _noisy_email(rng, p.email), "order_date": _ts(ordered), "order_status": status,
-                "order_total": f"{total:.2f}", "currency": "GBP", "carrier": rng.choice(DELIVERY_PARTNERS),
-                "promised_delivery_date": promised.isoformat(),
-                "delivered_date": delivered.isoformat() if delivered else "",
-            })
+            orders.append(
+                {
+                    "order_id": oid,
+                    "customer_number": "" if guest else p.account_id,
+                    "customer_email": _noisy_email(rng, p.email),
+                    "order_date": _ts(ordered),
+                    "order_status": status,
+                    "order_total": f"{total:.2f}",
+                    "currency": "GBP",
+                    "carrier": rng.choice(DELIVERY_PARTNERS),
+                    "promised_delivery_date": promised.isoformat(),
+                    "delivered_date": delivered.isoformat() if delivered else "",
+                }
+            )
             identity.append({"record_type": "order", "record_id": oid, "customer": p.account_id})
         order_breakers = [
             lambda r: r.update({"order_total": "12,3x"}),

@@ -61,13 +61,17 @@ def load_file(
     with psycopg.connect(url, autocommit=True) as conn:
         bootstrap(conn)
         ensure_entity_tables(conn, contract)
-        conn.execute("select pg_advisory_lock(hashtextextended(%s, 0))", (f"insight_hub:{entity}:{batch_key}",))
+        conn.execute(
+            "select pg_advisory_lock(hashtextextended(%s, 0))", (f"insight_hub:{entity}:{batch_key}",)
+        )
         published = conn.execute(
             "select batch_id from ops.load_batch where entity = %s and batch_key = %s and status = 'published'",
             (entity, batch_key),
         ).fetchone()
         if published:
-            return BatchResult(entity, str(path), published[0], "skipped", message="content already published")
+            return BatchResult(
+                entity, str(path), published[0], "skipped", message="content already published"
+            )
         batch_id = conn.execute(
             """insert into ops.load_batch (source, entity, batch_key, source_file, status, airflow_run_id)
                values (%s, %s, %s, %s, 'running', %s) returning batch_id""",
@@ -115,9 +119,19 @@ def _run_batch(
     warnings += [f"mapped column {c!r} is absent from the export; loaded as null" for c in absent]
     with conn.transaction():
         loaded, quarantined = pub.publish(conn, tables, contract, tables.batch_id, batch_key, str(path))
-        _finish(conn, tables.batch_id, "published", rows_read, loaded, quarantined, "; ".join(warnings) or None)
-    return BatchResult(contract.entity, str(path), tables.batch_id, "published", rows_read, loaded, quarantined,
-                       warnings=warnings)
+        _finish(
+            conn, tables.batch_id, "published", rows_read, loaded, quarantined, "; ".join(warnings) or None
+        )
+    return BatchResult(
+        contract.entity,
+        str(path),
+        tables.batch_id,
+        "published",
+        rows_read,
+        loaded,
+        quarantined,
+        warnings=warnings,
+    )
 
 
 def _finish(

@@ -14,9 +14,9 @@ def collect_quarantine(conn: psycopg.Connection, tables: StageTables, row_failur
     q = tables.name("quarantine")
     conn.execute(sql.SQL("create table {} (_record_no bigint not null, reason text not null)").format(q))
     conn.execute(
-        sql.SQL("insert into {} select _record_no, unnest(_errors) from {} where cardinality(_errors) > 0").format(
-            q, tables.checked
-        )
+        sql.SQL(
+            "insert into {} select _record_no, unnest(_errors) from {} where cardinality(_errors) > 0"
+        ).format(q, tables.checked)
     )
     for failure in row_failures:
         # The expectation's own unexpected-index query, run in full: never the capped sample GX returns.

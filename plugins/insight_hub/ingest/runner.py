@@ -71,8 +71,13 @@ def load_entity(
     for path in paths:
         try:
             result = load_file(
-                url, source, path, mapping, suite,
-                max_reject_share=settings.max_reject_share, airflow_run_id=airflow_run_id,
+                url,
+                source,
+                path,
+                mapping,
+                suite,
+                max_reject_share=settings.max_reject_share,
+                airflow_run_id=airflow_run_id,
             )
         except (BatchRejected, StagingError, files.SourceFileError) as exc:
             log.error("%s: %s", entity, exc)
@@ -80,9 +85,16 @@ def load_entity(
             continue
         log.info(
             "%s %s: %s, read %d, loaded %d, quarantined %d",
-            entity, path.name, result.status, result.rows_read, result.rows_loaded, result.rows_quarantined,
+            entity,
+            path.name,
+            result.status,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
         )
         summary.batches.append(result)
     if summary.errors:
-        raise EntityLoadFailed(f"{entity}: {len(summary.errors)} batch(es) not published: " + " | ".join(summary.errors))
+        raise EntityLoadFailed(
+            f"{entity}: {len(summary.errors)} batch(es) not published: " + " | ".join(summary.errors)
+        )
     return summary

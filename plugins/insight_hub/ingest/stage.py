@@ -20,7 +20,13 @@ from insight_hub.sources import files
 from insight_hub.sources.registry import ColumnMap, Mapping
 from insight_hub.warehouse.schema import PG_TYPES
 
-PG_ENCODINGS = {"utf_8": "UTF8", "latin_1": "LATIN1", "iso8859_1": "LATIN1", "cp1252": "WIN1252", "iso8859_15": "LATIN9"}
+PG_ENCODINGS = {
+    "utf_8": "UTF8",
+    "latin_1": "LATIN1",
+    "iso8859_1": "LATIN1",
+    "cp1252": "WIN1252",
+    "iso8859_15": "LATIN9",
+}
 
 
 class StagingError(RuntimeError):
@@ -85,7 +91,9 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
     )
     if mapping.format == "csv":
         encoding = PG_ENCODINGS.get(files._python_encoding(mapping.encoding), mapping.encoding.upper())
-        copy = sql.SQL("copy {} ({}) from stdin with (format csv, header true, delimiter {}, encoding {})").format(
+        copy = sql.SQL(
+            "copy {} ({}) from stdin with (format csv, header true, delimiter {}, encoding {})"
+        ).format(
             tables.incoming,
             sql.SQL(", ").join(sql.Identifier(c) for c in columns),
             sql.Literal(mapping.delimiter),
@@ -106,7 +114,9 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
         with conn.cursor().copy(copy) as cp:
             for line_no, raw, record in files.jsonl_records(path, mapping.encoding):
                 if record is None:
-                    cp.write_row([line_no, *([None] * len(columns)), raw[:10000], "record is not a JSON object"])
+                    cp.write_row(
+                        [line_no, *([None] * len(columns)), raw[:10000], "record is not a JSON object"]
+                    )
                 else:
                     cp.write_row([line_no, *(files.dig(record, c) for c in columns), None, None])
     return columns
@@ -124,7 +134,9 @@ def _value_expr(spec: ColumnMap) -> sql.Composable:
     return value
 
 
-def parse(conn: psycopg.Connection, tables: StageTables, mapping: Mapping, staged_columns: list[str]) -> list[str]:
+def parse(
+    conn: psycopg.Connection, tables: StageTables, mapping: Mapping, staged_columns: list[str]
+) -> list[str]:
     """Build checked_ and typed_ tables; returns the mapped columns the export does not have."""
     contract: Contract = mapping.contract
     maps = mapping.column_maps()
@@ -148,8 +160,12 @@ def parse(conn: psycopg.Connection, tables: StageTables, mapping: Mapping, stage
             )
         if col.type != "text":
             checks.append(
-                sql.SQL("case when {v} is not null and not pg_input_is_valid({v}, {t}) then {msg} end").format(
-                    v=value, t=sql.Literal(PG_TYPES[col.type]), msg=sql.Literal(f"{col.name}: not a valid {col.type}")
+                sql.SQL(
+                    "case when {v} is not null and not pg_input_is_valid({v}, {t}) then {msg} end"
+                ).format(
+                    v=value,
+                    t=sql.Literal(PG_TYPES[col.type]),
+                    msg=sql.Literal(f"{col.name}: not a valid {col.type}"),
                 )
             )
     conn.execute(

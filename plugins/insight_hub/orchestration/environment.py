@@ -65,7 +65,9 @@ def run_airflow(args: list[str], env: dict[str, str], log_file: Path) -> str:
     """Run `airflow <args>`, output to `log_file`; raise with the log's tail when it fails."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w") as fh:
-        proc = subprocess.run([airflow_executable(), *args], env=env, stdout=fh, stderr=subprocess.STDOUT, check=False)
+        proc = subprocess.run(
+            [airflow_executable(), *args], env=env, stdout=fh, stderr=subprocess.STDOUT, check=False
+        )
     output = log_file.read_text(errors="replace")
     if proc.returncode != 0:
         raise AirflowCommandFailed(f"`airflow {' '.join(args)}` exited {proc.returncode}; log: {log_file}")

@@ -44,7 +44,9 @@ def build_source_dag(source: str, entities: list[str], schedule: str = "@daily")
 
                 settings = get_settings()
                 url = warehouse_url_from_airflow(settings.warehouse_conn_id)
-                summary = load_entity(url, source, entity, settings=settings, airflow_run_id=context["run_id"])
+                summary = load_entity(
+                    url, source, entity, settings=settings, airflow_run_id=context["run_id"]
+                )
                 return summary.as_dict()
 
             load()

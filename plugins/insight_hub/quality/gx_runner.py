@@ -64,7 +64,9 @@ def load_suite_dict(path: Path) -> dict:
     for i, exp in enumerate(data.get("expectations", [])):
         severity = exp.get("meta", {}).get("severity")
         if severity not in ("error", "warn"):
-            raise SuiteError(f"{path}: expectations[{i}] ({exp.get('type')}) needs meta.severity error or warn")
+            raise SuiteError(
+                f"{path}: expectations[{i}] ({exp.get('type')}) needs meta.severity error or warn"
+            )
     return data
 
 

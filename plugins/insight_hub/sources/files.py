@@ -28,7 +28,9 @@ def discover(landing: Path, pattern: str) -> list[Path]:
     """Files under `landing` matching `pattern`, in name order; never anything outside `landing`."""
     landing = Path(landing)
     if not landing.is_dir():
-        raise SourceFileError(f"landing folder {landing} does not exist (set INSIGHT_HUB_LANDING_DIR or run demo-data)")
+        raise SourceFileError(
+            f"landing folder {landing} does not exist (set INSIGHT_HUB_LANDING_DIR or run demo-data)"
+        )
     root = landing.resolve()
     found = []
     for path in sorted(landing.glob(pattern)):
@@ -61,7 +63,9 @@ def csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
     with open_binary(path) as raw:
         py_encoding = _python_encoding(encoding)
         # utf-8-sig drops a byte-order mark, which would otherwise stick to the first column name.
-        text = io.TextIOWrapper(raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, newline="")
+        text = io.TextIOWrapper(
+            raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, newline=""
+        )
         try:
             header = next(csv.reader(text, delimiter=delimiter))
         except StopIteration:
@@ -79,7 +83,7 @@ def csv_body_chunks(path: Path, encoding: str) -> Iterator[bytes]:
         first = True
         for block in iter(lambda: raw.read(CHUNK), b""):
             if first and _python_encoding(encoding) == "utf_8" and block.startswith(codecs.BOM_UTF8):
-                block = block[len(codecs.BOM_UTF8):]
+                block = block[len(codecs.BOM_UTF8) :]
             first = False
             yield block
 
@@ -88,7 +92,9 @@ def jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, dict | 
     """(line number, raw line, parsed object or None when the line is not a JSON object)."""
     with open_binary(path) as raw:
         py_encoding = _python_encoding(encoding)
-        text = io.TextIOWrapper(raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, errors="replace")
+        text = io.TextIOWrapper(
+            raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, errors="replace"
+        )
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue

@@ -74,7 +74,7 @@ def sqlalchemy_url(url: str) -> str:
     """The same URL for SQLAlchemy users (Airflow metadata, Great Expectations), on psycopg 3."""
     for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -105,7 +105,11 @@ class EmbeddedPostgres:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+            from pgserver.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
         POSTGRES_BIN_PATH = _pg_bin_path()  # noqa: N806
 
@@ -163,8 +167,10 @@ class EmbeddedPostgres:
             result = self._run(
                 [
                     _bin("initdb"),
-                    "-D", str(self.data_dir),
-                    "-U", SUPERUSER,
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
                     "--encoding=UTF8",
                     "--locale=C",
                     "--auth-local=trust",
@@ -212,10 +218,15 @@ class EmbeddedPostgres:
         result = self._run(
             [
                 _bin("pg_ctl"),
-                "-D", str(self.data_dir),
-                "-l", str(self.log_file),
-                "-w", "-t", "60",
-                "-o", f"-h 127.0.0.1 -p {port} -k {self._socket_dir}",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {self._socket_dir}",
                 "start",
             ],
             timeout=90,
@@ -234,7 +245,9 @@ class EmbeddedPostgres:
             return False
         result = self._run([_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
         if result.returncode != 0:
-            raise EmbeddedPostgresError(f"could not stop PostgreSQL in {self.data_dir}: {result.stderr.strip()}")
+            raise EmbeddedPostgresError(
+                f"could not stop PostgreSQL in {self.data_dir}: {result.stderr.strip()}"
+            )
         return True
 
     def ensure_database(self, name: str) -> None:
@@ -247,4 +260,6 @@ class EmbeddedPostgres:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
     def url(self, database: str) -> str:
-        return f"postgresql://{SUPERUSER}:{quote(self.password(), safe='')}@127.0.0.1:{self.port()}/{database}"
+        return (
+            f"postgresql://{SUPERUSER}:{quote(self.password(), safe='')}@127.0.0.1:{self.port()}/{database}"
+        )

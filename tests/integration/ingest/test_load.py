@@ -52,8 +52,10 @@ def test_rows_read_equal_loaded_plus_quarantined_and_match_ground_truth(fresh_db
     assert quarantined == expected_invalid
     assert raw == summary.rows_read - expected_invalid
     assert {r[0] for r in reasons} <= {
-        "queued_at: not a valid timestamptz", "talk_seconds: not a valid integer",
-        "channel is not one of phone, chat, email, social", "hold_seconds is negative",
+        "queued_at: not a valid timestamptz",
+        "talk_seconds: not a valid integer",
+        "channel is not one of phone, chat, email, social",
+        "hold_seconds is negative",
         "interaction_id: required value missing",
     }
 
@@ -111,7 +113,9 @@ def test_wrong_field_count_names_file_and_line(fresh_db, tmp_path):
         "agent_id,name,team,site,cost_per_hour\nA1,x,t,s,20\nA2,y,t,s,20,extra\n"
     )
     settings = make_settings(tmp_path, INSIGHT_HUB_LANDING_DIR=str(landing))
-    with pytest.raises(EntityLoadFailed, match=r"agents\.csv: extra data after last expected column \(line 3"):
+    with pytest.raises(
+        EntityLoadFailed, match=r"agents\.csv: extra data after last expected column \(line 3"
+    ):
         load_entity(fresh_db, "contact_centre", "agent", settings=settings)
 
 

@@ -10,7 +10,16 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_every_design_entity_has_a_contract():
     entities = {c.entity for c in all_contracts()}
-    assert entities == {"interaction", "agent", "account", "contact", "owner", "response", "order", "order_line"}
+    assert entities == {
+        "interaction",
+        "agent",
+        "account",
+        "contact",
+        "owner",
+        "response",
+        "order",
+        "order_line",
+    }
 
 
 def test_contract_keys_and_pii_flags():
@@ -22,7 +31,9 @@ def test_contract_keys_and_pii_flags():
 
 def test_malformed_contract_names_file_and_field(tmp_path):
     bad = tmp_path / "broken.yaml"
-    bad.write_text("entity: x\nsource: s\ndescription: d\nkey: [id]\ncolumns:\n  - {name: id, type: varchar}\n")
+    bad.write_text(
+        "entity: x\nsource: s\ndescription: d\nkey: [id]\ncolumns:\n  - {name: id, type: varchar}\n"
+    )
     with pytest.raises(ContractError) as err:
         load_yaml_model(bad, Contract)
     assert str(bad) in str(err.value)

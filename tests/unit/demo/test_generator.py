@@ -30,7 +30,9 @@ def test_all_four_sources_and_ground_truth(tmp_path):
     accounts = [r for r in truth if r["record_type"] == "account"]
     assert len(accounts) == 200
     # Every generated interaction, response and order has a true customer.
-    calls = sum(1 for f in (tmp_path / "contact_centre").glob("calls_*.csv") for _ in csv.DictReader(f.open()))
+    calls = sum(
+        1 for f in (tmp_path / "contact_centre").glob("calls_*.csv") for _ in csv.DictReader(f.open())
+    )
     dup = sum(v["duplicates"] for k, v in summary["files"].items() if "calls_" in k)
     assert sum(r["record_type"] == "interaction" for r in truth) == calls - dup
 
@@ -51,8 +53,11 @@ def test_noise_is_injected_at_the_configured_rates(tmp_path):
     late = 0
     for path in (tmp_path / "contact_centre").glob("calls_*.csv"):
         day = path.stem.split("_")[1]
-        late += sum(1 for r in csv.DictReader(path.open()) if not r["Queue Start"].startswith(day)
-                    and not r["Queue Start"].startswith("2026-13"))
+        late += sum(
+            1
+            for r in csv.DictReader(path.open())
+            if not r["Queue Start"].startswith(day) and not r["Queue Start"].startswith("2026-13")
+        )
     assert late > 0
     kpis = list(csv.DictReader((tmp_path / "_ground_truth" / "expected_kpis.csv").open()))
     assert {r["kpi"] for r in kpis} == {"contacts_offered", "contacts_handled", "contacts_abandoned"}

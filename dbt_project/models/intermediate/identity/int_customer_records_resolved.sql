@@ -26,41 +26,102 @@ orders as (
 ),
 
 crm_keys as (
-    select account_id as customer_id, 'crm_id' as key_type, account_id as key_value from accounts
+    select
+        account_id as customer_id,
+        'crm_id' as key_type,
+        account_id as key_value
+    from accounts
     union all
-    select account_id, 'email', email from contacts where email is not null
+    select
+        account_id as customer_id,
+        'email' as key_type,
+        email as key_value
+    from contacts
+    where email is not null
     union all
-    select account_id, 'phone', phone from contacts where phone is not null
+    select
+        account_id as customer_id,
+        'phone' as key_type,
+        phone as key_value
+    from contacts
+    where phone is not null
 ),
 
 unambiguous_keys as (
-    select key_type, key_value, min(customer_id) as customer_id
+    select
+        key_type,
+        key_value,
+        min(customer_id) as customer_id
     from crm_keys
     group by key_type, key_value
     having count(distinct customer_id) = 1
 ),
 
 records as (
-    select 'interaction' as record_type, interaction_id as record_id from interactions
+    select
+        'interaction' as record_type,
+        interaction_id as record_id
+    from interactions
     union all
-    select 'response', response_id from responses
+    select
+        'response' as record_type,
+        response_id as record_id
+    from responses
     union all
-    select 'order', order_id from orders
+    select
+        'order' as record_type,
+        order_id as record_id
+    from orders
 ),
 
 keys_seen as (
-    select 'interaction' as record_type, interaction_id as record_id, 'crm_id' as key_type, customer_crm_id as key_value
-    from interactions where customer_crm_id is not null
+    select
+        'interaction' as record_type,
+        interaction_id as record_id,
+        'crm_id' as key_type,
+        customer_crm_id as key_value
+    from interactions
+    where customer_crm_id is not null
     union all
-    select 'interaction', interaction_id, 'email', customer_email from interactions where customer_email is not null
+    select
+        'interaction' as record_type,
+        interaction_id as record_id,
+        'email' as key_type,
+        customer_email as key_value
+    from interactions
+    where customer_email is not null
     union all
-    select 'interaction', interaction_id, 'phone', customer_phone from interactions where customer_phone is not null
+    select
+        'interaction' as record_type,
+        interaction_id as record_id,
+        'phone' as key_type,
+        customer_phone as key_value
+    from interactions
+    where customer_phone is not null
     union all
-    select 'response', response_id, 'email', respondent_email from responses where respondent_email is not null
+    select
+        'response' as record_type,
+        response_id as record_id,
+        'email' as key_type,
+        respondent_email as key_value
+    from responses
+    where respondent_email is not null
     union all
-    select 'order', order_id, 'crm_id', customer_crm_id from orders where customer_crm_id is not null
+    select
+        'order' as record_type,
+        order_id as record_id,
+        'crm_id' as key_type,
+        customer_crm_id as key_value
+    from orders
+    where customer_crm_id is not null
     union all
-    select 'order', order_id, 'email', customer_email from orders where customer_email is not null
+    select
+        'order' as record_type,
+        order_id as record_id,
+        'email' as key_type,
+        customer_email as key_value
+    from orders
+    where customer_email is not null
 ),
 
 key_matches as (
@@ -76,7 +137,9 @@ key_matches as (
 ),
 
 interaction_customer as (
-    select distinct on (record_id) record_id as interaction_id, customer_id
+    select distinct on (record_id)
+        record_id as interaction_id,
+        customer_id
     from key_matches
     where record_type = 'interaction'
     order by record_id, precedence
@@ -100,7 +163,11 @@ candidates as (
 ),
 
 best as (
-    select distinct on (record_type, record_id) record_type, record_id, customer_id, match_rule
+    select distinct on (record_type, record_id)
+        record_type,
+        record_id,
+        customer_id,
+        match_rule
     from candidates
     order by record_type, record_id, precedence
 ),

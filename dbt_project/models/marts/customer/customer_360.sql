@@ -27,7 +27,7 @@ contact_summary as (
         count(*) filter (where i.is_complaint) as complaints,
         max(i.queued_at) as last_contact_at
     from interactions as i
-    inner join resolved as r on r.record_type = 'interaction' and r.record_id = i.interaction_id
+    inner join resolved as r on r.record_type = 'interaction' and i.interaction_id = r.record_id
     group by r.customer_id
 ),
 
@@ -39,7 +39,7 @@ order_summary as (
         coalesce(sum(o.order_total) filter (where o.status = 'completed'), 0) as revenue_to_date,
         max(o.ordered_at) as last_order_at
     from orders as o
-    inner join resolved as r on r.record_type = 'order' and r.record_id = o.order_id
+    inner join resolved as r on r.record_type = 'order' and o.order_id = r.record_id
     group by r.customer_id
 ),
 
@@ -51,7 +51,7 @@ survey_scored as (
         s.submitted_at,
         row_number() over (partition by r.customer_id, s.survey_type order by s.submitted_at desc) as recency
     from responses as s
-    inner join resolved as r on r.record_type = 'response' and r.record_id = s.response_id
+    inner join resolved as r on r.record_type = 'response' and s.response_id = r.record_id
 ),
 
 survey_summary as (
