@@ -140,6 +140,8 @@ def run(
     typer.echo(
         f"dbt project: {DBT_PROJECT_DIR}  (marts schema: marts, raw rows: raw, rejects: quarantine, audit: ops)"
     )
+    if not settings.warehouse_url:
+        typer.echo("the embedded PostgreSQL keeps running for your queries; stop it with: make db-stop")
 
 
 @app.command("loads")
