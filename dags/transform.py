@@ -6,7 +6,7 @@ each followed by its tests. Updates the marts Asset when the build passes.
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import AssetAny, dag
+from airflow.sdk import AssetAny, dag, task
 from cosmos import DbtTaskGroup
 
 from insight_hub.orchestration.assets import MARTS_ASSET, all_raw_assets
@@ -22,10 +22,16 @@ from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
     doc_md=__doc__,
 )
 def transform():
+    @task
+    def prepare_warehouse():
+        from insight_hub.orchestration.tasks import prepare_warehouse_task
+
+        prepare_warehouse_task()
+
     hub = DbtTaskGroup(group_id="hub", **dbt_task_group_kwargs())
     marts_published = EmptyOperator(task_id="marts_published", outlets=[MARTS_ASSET])
 
-    hub >> marts_published
+    prepare_warehouse() >> hub >> marts_published
 
 
 transform()

@@ -10,11 +10,17 @@ import typer
 
 from insight_hub.settings import get_settings
 
-app = typer.Typer(help="Customer Insight Hub: load, validate and model customer data.", no_args_is_help=True)
+app = typer.Typer(
+    help="Customer Insight Hub: load, validate and model customer data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(
     help="Manage the embedded PostgreSQL (unused when WAREHOUSE_URL is set).", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+mapping_app = typer.Typer(help="Check user mappings against real files.", no_args_is_help=True)
+app.add_typer(mapping_app, name="mapping")
 
 
 def _fail(message: str) -> None:
@@ -24,7 +30,9 @@ def _fail(message: str) -> None:
 
 def _known_errors() -> tuple[type[Exception], ...]:
     from insight_hub.contracts import ContractError
+    from insight_hub.ingest.load import BatchRejected
     from insight_hub.ingest.runner import EntityLoadFailed
+    from insight_hub.ingest.stage import StagingError
     from insight_hub.orchestration.environment import AirflowCommandFailed
     from insight_hub.pipeline import PipelineFailed
     from insight_hub.sources.files import SourceFileError
@@ -32,6 +40,8 @@ def _known_errors() -> tuple[type[Exception], ...]:
 
     return (
         ContractError,
+        BatchRejected,
+        StagingError,
         EntityLoadFailed,
         AirflowCommandFailed,
         PipelineFailed,
@@ -173,6 +183,54 @@ def loads(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
         typer.echo(
             "  ".join(str(v if v is not None else "").ljust(w) for v, w in zip(row, widths, strict=True))
         )
+
+
+@mapping_app.command("check")
+def mapping_check(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The export to try.")],
+    mapping: Annotated[
+        Path, typer.Option("--mapping", "-m", exists=True, dir_okay=False, help="Mapping YAML.")
+    ],
+    rows: Annotated[int, typer.Option(min=1, help="How many rows and rejections to show.")] = 10,
+) -> None:
+    """Show the first rows of FILE as they would load through MAPPING, and every rejection and why."""
+    from insight_hub.ingest.preview import preview
+    from insight_hub.sources.registry import load_mapping
+    from insight_hub.warehouse import warehouse_url
+
+    settings = get_settings()
+    spec = load_mapping(mapping)
+    result = preview(
+        warehouse_url(settings), file, spec, settings.expectations_dir / f"{spec.entity}.json", rows
+    )
+    checked = result.checked
+    typer.echo(
+        f"{file.name} as {spec.entity}: {checked.rows_read} rows read, "
+        f"{checked.rows_read - checked.rows_bad} would load, {checked.rows_bad} would be quarantined"
+    )
+    _print_table(result.columns, result.rows)
+    if result.reason_counts:
+        typer.echo("\nwhy rows would be quarantined:")
+        for reason, count in result.reason_counts:
+            typer.echo(f"  {count:>7}  {reason}")
+        typer.echo("\nfirst rejected records:")
+        for record_no, reasons in result.rejections:
+            typer.echo(f"  record {record_no}: {'; '.join(reasons)}")
+    for warning in checked.warnings():
+        typer.echo(f"warning: {warning}")
+    problems = checked.problems(settings.max_reject_share)
+    for problem in problems:
+        typer.secho(f"the batch would be rejected: {problem}", fg=typer.colors.RED, err=True)
+    if problems:
+        raise typer.Exit(2)
+
+
+def _print_table(header: list[str], rows: list[tuple]) -> None:
+    cells = [[("" if v is None else str(v))[:40] for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    typer.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in cells:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
 @app.command(

@@ -77,9 +77,11 @@ def load_file(
                values (%s, %s, %s, %s, 'running', %s) returning batch_id""",
             (source, entity, batch_key, str(path), airflow_run_id),
         ).fetchone()[0]
-        tables = StageTables(batch_id)
+        tables = StageTables.for_batch(batch_id)
         try:
-            result = _run_batch(conn, url, tables, path, mapping, suite_path, batch_key, max_reject_share)
+            result = _run_batch(
+                conn, url, batch_id, tables, path, mapping, suite_path, batch_key, max_reject_share
+            )
         except (StagingError, BatchRejected) as exc:
             status = "rejected" if isinstance(exc, BatchRejected) else "failed"
             _finish(conn, batch_id, status, message=str(exc))
@@ -93,9 +95,46 @@ def load_file(
         return result
 
 
+@dataclass
+class CheckedBatch:
+    """A staged, typed and validated batch, with its quarantine collected but nothing published."""
+
+    rows_read: int
+    rows_bad: int
+    validation: Validation
+    absent_columns: list[str]
+
+    def problems(self, max_reject_share: float) -> list[str]:
+        """Why the batch must be rejected; empty when it may be published."""
+        out = [f"{o.name}: {o.reason} (observed {o.observed_value})" for o in self.validation.batch_failures]
+        if self.rows_read and self.rows_bad / self.rows_read > max_reject_share:
+            out.append(
+                f"{self.rows_bad} of {self.rows_read} rows failed checks, above the {max_reject_share:.0%} limit"
+            )
+        return out
+
+    def warnings(self) -> list[str]:
+        out = [f"{o.name}: {o.unexpected_count} rows" for o in self.validation.warnings]
+        out += [f"mapped column {c!r} is absent from the export; loaded as null" for c in self.absent_columns]
+        return out
+
+
+def check_batch(
+    conn: psycopg.Connection, url: str, tables: StageTables, path: Path, mapping: Mapping, suite_path: Path
+) -> CheckedBatch:
+    """Write and audit: stage the file, type it, validate it, and collect the rows to quarantine."""
+    staged_columns = stage_file(conn, tables, path, mapping)
+    absent = parse(conn, tables, mapping, staged_columns)
+    rows_read = conn.execute(sql.SQL("select count(*) from {}").format(tables.incoming)).fetchone()[0]
+    validation = validate_table(sqlalchemy_url(url), "stage", tables.typed_table_name, suite_path)
+    pub.collect_quarantine(conn, tables, validation.row_failures)
+    return CheckedBatch(rows_read, pub.count_quarantined(conn, tables), validation, absent)
+
+
 def _run_batch(
     conn: psycopg.Connection,
     url: str,
+    batch_id: int,
     tables: StageTables,
     path: Path,
     mapping: Mapping,
@@ -104,30 +143,28 @@ def _run_batch(
     max_reject_share: float,
 ) -> BatchResult:
     contract = mapping.contract
-    staged_columns = stage_file(conn, tables, path, mapping)
-    absent = parse(conn, tables, mapping, staged_columns)
-    rows_read = conn.execute(sql.SQL("select count(*) from {}").format(tables.incoming)).fetchone()[0]
-    validation: Validation = validate_table(sqlalchemy_url(url), "stage", tables.typed_table_name, suite_path)
-    pub.collect_quarantine(conn, tables, validation.row_failures)
-    bad = pub.count_quarantined(conn, tables)
-    problems = [f"{o.name}: {o.reason} (observed {o.observed_value})" for o in validation.batch_failures]
-    if rows_read and bad / rows_read > max_reject_share:
-        problems.append(f"{bad} of {rows_read} rows failed checks, above the {max_reject_share:.0%} limit")
+    checked = check_batch(conn, url, tables, path, mapping, suite_path)
+    problems = checked.problems(max_reject_share)
     if problems:
         raise BatchRejected(f"{path.name}: batch rejected: " + "; ".join(problems))
-    warnings = [f"{o.name}: {o.unexpected_count} rows" for o in validation.warnings]
-    warnings += [f"mapped column {c!r} is absent from the export; loaded as null" for c in absent]
+    warnings = checked.warnings()
     with conn.transaction():
-        loaded, quarantined = pub.publish(conn, tables, contract, tables.batch_id, batch_key, str(path))
+        loaded, quarantined = pub.publish(conn, tables, contract, batch_id, batch_key, str(path))
         _finish(
-            conn, tables.batch_id, "published", rows_read, loaded, quarantined, "; ".join(warnings) or None
+            conn,
+            batch_id,
+            "published",
+            checked.rows_read,
+            loaded,
+            quarantined,
+            "; ".join(warnings) or None,
         )
     return BatchResult(
         contract.entity,
         str(path),
-        tables.batch_id,
+        batch_id,
         "published",
-        rows_read,
+        checked.rows_read,
         loaded,
         quarantined,
         warnings=warnings,

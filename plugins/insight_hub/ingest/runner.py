@@ -14,6 +14,10 @@ from insight_hub.sources.registry import Registry
 log = logging.getLogger(__name__)
 
 
+class EntityNotConfigured(LookupError):
+    """The sources file does not feed this entity: there is nothing to load."""
+
+
 class EntityLoadFailed(RuntimeError):
     """At least one batch of the entity was rejected or could not be staged."""
 
@@ -64,11 +68,17 @@ def load_entity(
     """Load each file matching the entity's pattern once; raise EntityLoadFailed after trying them all."""
     settings = settings or get_settings()
     registry = Registry(settings.sources_file)
-    spec, mapping = registry.entity(entity)
+    feeds = registry.feeds(entity)
+    if not feeds:
+        raise EntityNotConfigured(f"{settings.sources_file} does not feed entity {entity!r}")
     suite = settings.expectations_dir / f"{entity}.json"
-    paths = files.discover(settings.landing_dir, spec.pattern)
-    summary = EntityLoadSummary(source, entity, files_found=len(paths))
-    for path in paths:
+    work = [
+        (path, mapping)
+        for spec, mapping in feeds
+        for path in files.discover(settings.landing_dir, spec.pattern)
+    ]
+    summary = EntityLoadSummary(source, entity, files_found=len(work))
+    for path, mapping in work:
         try:
             result = load_file(
                 url,

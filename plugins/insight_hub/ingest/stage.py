@@ -16,8 +16,9 @@ import psycopg
 from psycopg import sql
 
 from insight_hub.contracts import Contract
+from insight_hub.ingest.expressions import column_expression, type_checks
 from insight_hub.sources import files
-from insight_hub.sources.registry import ColumnMap, Mapping
+from insight_hub.sources.registry import Mapping
 from insight_hub.warehouse.schema import PG_TYPES
 
 PG_ENCODINGS = {
@@ -35,10 +36,17 @@ class StagingError(RuntimeError):
 
 @dataclass(frozen=True)
 class StageTables:
-    batch_id: int
+    """The scratch tables of one batch, named `<kind>_<tag>`; the tag is a plain identifier part
+    (Great Expectations does not quote table names)."""
+
+    tag: str
+
+    @classmethod
+    def for_batch(cls, batch_id: int) -> StageTables:
+        return cls(f"b{batch_id}")
 
     def name(self, kind: str) -> sql.Composed:
-        return sql.SQL("stage.{}").format(sql.Identifier(f"{kind}_{self.batch_id}"))
+        return sql.SQL("stage.{}").format(sql.Identifier(f"{kind}_{self.tag}"))
 
     @property
     def incoming(self) -> sql.Composed:
@@ -54,7 +62,7 @@ class StageTables:
 
     @property
     def typed_table_name(self) -> str:
-        return f"typed_{self.batch_id}"
+        return f"typed_{self.tag}"
 
     def drop_all(self, conn: psycopg.Connection) -> None:
         for kind in ("in", "checked", "typed", "quarantine"):
@@ -82,7 +90,9 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
         header = files.csv_header(path, mapping.delimiter, mapping.encoding)
         columns = _incoming_columns(header)
     else:
-        columns = _incoming_columns(sorted({m.source for m in mapping.column_maps().values()}))
+        columns = _incoming_columns(
+            sorted({c for m in mapping.column_maps().values() for c in m.export_columns()})
+        )
     col_defs = [sql.SQL("{} text").format(sql.Identifier(c)) for c in columns]
     conn.execute(
         sql.SQL(
@@ -122,52 +132,37 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
     return columns
 
 
-def _value_expr(spec: ColumnMap) -> sql.Composable:
-    value: sql.Composable = sql.SQL("nullif(btrim({}), '')").format(sql.Identifier(spec.source))
-    if spec.lower:
-        value = sql.SQL("lower({})").format(value)
-    if spec.values:
-        whens = sql.SQL(" ").join(
-            sql.SQL("when {} then {}").format(sql.Literal(k), sql.Literal(v)) for k, v in spec.values.items()
-        )
-        value = sql.SQL("(case {} {} else {} end)").format(value, whens, value)
-    return value
-
-
 def parse(
     conn: psycopg.Connection, tables: StageTables, mapping: Mapping, staged_columns: list[str]
 ) -> list[str]:
     """Build checked_ and typed_ tables; returns the mapped columns the export does not have."""
     contract: Contract = mapping.contract
     maps = mapping.column_maps()
-    absent = [name for name, spec in maps.items() if spec.source not in staged_columns]
+    staged = set(staged_columns)
+    absent = [name for name, spec in maps.items() if not set(spec.export_columns()) <= staged]
     absent_required = [n for n in absent if contract.column(n).required]
     if absent_required:
-        wanted = ", ".join(f"{n} (from {maps[n].source!r})" for n in absent_required)
+        wanted = ", ".join(
+            f"{n} (from {', '.join(repr(c) for c in maps[n].export_columns() if c not in staged)})"
+            for n in absent_required
+        )
         raise StagingError(f"required column(s) missing from the export: {wanted}")
 
     selects: list[sql.Composable] = []
     checks: list[sql.Composable] = [sql.SQL("_parse_error")]
     for col in contract.columns:
         spec = maps.get(col.name)
-        value = _value_expr(spec) if spec and col.name not in absent else sql.SQL("null::text")
+        if spec is not None and col.name not in absent:
+            mapped = column_expression(spec, col)
+            value, col_checks = mapped.value, mapped.checks
+        else:
+            value, col_checks = sql.SQL("null::text"), []
         selects.append(sql.SQL("{} as {}").format(value, sql.Identifier(col.name)))
-        if col.required:
-            checks.append(
-                sql.SQL("case when {} is null and _parse_error is null then {} end").format(
-                    value, sql.Literal(f"{col.name}: required value missing")
-                )
-            )
-        if col.type != "text":
-            checks.append(
-                sql.SQL(
-                    "case when {v} is not null and not pg_input_is_valid({v}, {t}) then {msg} end"
-                ).format(
-                    v=value,
-                    t=sql.Literal(PG_TYPES[col.type]),
-                    msg=sql.Literal(f"{col.name}: not a valid {col.type}"),
-                )
-            )
+        # A record that could not be read at all has one reason already; don't pile on.
+        checks += [sql.SQL("case when _parse_error is null then {} end").format(c) for c in col_checks]
+        checks += [
+            sql.SQL("case when _parse_error is null then {} end").format(c) for c in type_checks(col, value)
+        ]
     conn.execute(
         sql.SQL(
             "create table {} as select _record_no, {}, array_remove(array[{}]::text[], null) as _errors from {}"

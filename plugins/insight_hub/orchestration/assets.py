@@ -10,7 +10,7 @@ SOURCES: dict[str, list[str]] = {
     "contact_centre": ["agent", "interaction"],
     "crm": ["owner", "account", "contact"],
     "survey": ["response"],
-    "sales": ["order", "order_line"],
+    "sales": ["order", "order_line", "payment"],
 }
 
 

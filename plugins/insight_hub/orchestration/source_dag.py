@@ -38,16 +38,9 @@ def build_source_dag(source: str, entities: list[str], schedule: str = "@daily")
 
             @task(task_id=f"load_{entity}", outlets=[raw_asset(entity)])
             def load(entity: str = entity, **context) -> dict:
-                from insight_hub.ingest.runner import load_entity
-                from insight_hub.orchestration.connections import warehouse_url_from_airflow
-                from insight_hub.settings import get_settings
+                from insight_hub.orchestration.tasks import load_entity_task
 
-                settings = get_settings()
-                url = warehouse_url_from_airflow(settings.warehouse_conn_id)
-                summary = load_entity(
-                    url, source, entity, settings=settings, airflow_run_id=context["run_id"]
-                )
-                return summary.as_dict()
+                return load_entity_task(source, entity, context["run_id"])
 
             load()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -10,14 +11,59 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from insight_hub.contracts import Contract, ContractError, load_contract, load_yaml_model
 
 
+class OnlyIf(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str
+    equals: str
+
+
 class ColumnMap(BaseModel):
-    """How one contract column is read from the export."""
+    """How one contract column is read from the export: exactly one of `from`, `value` or `template`.
+
+    - `from`: the export column; `value`: a constant; `template`: columns joined, e.g. "{Date} {Time}"
+      (null when any of them is blank).
+    - `lower`: lower-case the text; `values`: map export values to contract values.
+    - `format`: a PostgreSQL to_timestamp/to_date pattern for dates written another way, e.g. "DD/MM/YYYY HH24:MI".
+    - `duration`: the value is a duration ("00:02:23", "143", "2 min") turned into whole seconds.
+    - `decimal_comma`: numbers written "1.234,56".
+    - `plus_seconds`: an export column of seconds added to this timestamp (e.g. wait time -> answered at).
+    - `only_if`: keep the value only when another export column equals a value; null otherwise.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    source: str = Field(alias="from")
+    source: str | None = Field(default=None, alias="from")
+    value: str | None = None
+    template: str | None = None
     lower: bool = False
     values: dict[str, str] | None = None
+    format: str | None = None
+    duration: bool = False
+    decimal_comma: bool = False
+    plus_seconds: str | None = None
+    only_if: OnlyIf | None = None
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> ColumnMap:
+        given = [k for k in ("source", "value", "template") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'from', 'value' or 'template'")
+        if self.template is not None and not self.template_columns():
+            raise ValueError("a template names at least one {column}")
+        return self
+
+    def template_columns(self) -> list[str]:
+        return [name for _, name, _, _ in string.Formatter().parse(self.template or "") if name]
+
+    def export_columns(self) -> list[str]:
+        """Every export column this column reads."""
+        cols = [self.source] if self.source else self.template_columns()
+        if self.plus_seconds:
+            cols.append(self.plus_seconds)
+        if self.only_if:
+            cols.append(self.only_if.column)
+        return cols
 
 
 class Mapping(BaseModel):
@@ -83,7 +129,12 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schedule: str = "@daily"
-    entities: dict[str, EntitySource]
+    # An entity may be fed by several exports (two CRMs, say): give a list of feeds.
+    entities: dict[str, EntitySource | list[EntitySource]]
+
+    def feeds(self, entity: str) -> list[EntitySource]:
+        spec = self.entities[entity]
+        return spec if isinstance(spec, list) else [spec]
 
 
 class SourcesFile(BaseModel):
@@ -109,19 +160,36 @@ class Registry:
                         f"but its contract belongs to {contract.source!r}"
                     )
 
-    def entity(self, entity: str) -> tuple[EntitySource, Mapping]:
+    def feeds(self, entity: str) -> list[tuple[EntitySource, Mapping]]:
+        """Every (landing pattern, mapping) that feeds `entity`; empty when the sources file does not list it."""
+        out = []
         for cfg in self.sources.values():
             if entity in cfg.entities:
-                spec = cfg.entities[entity]
-                mapping_path = (self.path.parent / spec.mapping).resolve()
-                mapping = load_yaml_model(mapping_path, Mapping)
-                assert isinstance(mapping, Mapping)
-                if mapping.entity != entity:
-                    raise ContractError(f"{mapping_path}: maps {mapping.entity!r}, expected {entity!r}")
-                return spec, mapping
-        raise ContractError(f"{self.path}: no source lists entity {entity!r}")
+                for spec in cfg.feeds(entity):
+                    out.append((spec, self.mapping(spec.mapping, entity)))
+        return out
+
+    def entity(self, entity: str) -> tuple[EntitySource, Mapping]:
+        """The single feed of `entity` (the common case)."""
+        feeds = self.feeds(entity)
+        if not feeds:
+            raise ContractError(f"{self.path}: no source lists entity {entity!r}")
+        return feeds[0]
+
+    def mapping(self, relative: Path, entity: str | None = None) -> Mapping:
+        mapping_path = (self.path.parent / relative).resolve()
+        mapping = load_mapping(mapping_path)
+        if entity is not None and mapping.entity != entity:
+            raise ContractError(f"{mapping_path}: maps {mapping.entity!r}, expected {entity!r}")
+        return mapping
 
     def entities(self, source: str) -> list[str]:
         if source not in self.sources:
             raise ContractError(f"{self.path}: no source named {source!r} (known: {', '.join(self.sources)})")
         return list(self.sources[source].entities)
+
+
+def load_mapping(path: Path) -> Mapping:
+    mapping = load_yaml_model(Path(path), Mapping)
+    assert isinstance(mapping, Mapping)
+    return mapping

@@ -24,3 +24,20 @@ create table if not exists ops.load_batch (
     )
 );
 create index if not exists load_batch_entity_key on ops.load_batch (entity, batch_key);
+
+-- Parse text by a user's date pattern; null instead of an error, so a bad value quarantines one row.
+create or replace function ops.try_timestamp(value text, pattern text) returns timestamp
+language plpgsql stable as $$
+begin
+    return to_timestamp(value, pattern)::timestamp;
+exception when others then
+    return null;
+end $$;
+
+create or replace function ops.try_date(value text, pattern text) returns timestamp
+language plpgsql stable as $$
+begin
+    return to_date(value, pattern)::timestamp;
+exception when others then
+    return null;
+end $$;

@@ -61,3 +61,12 @@ def ensure_entity_tables(conn: psycopg.Connection, contract: Contract) -> None:
             )"""
         ).format(sql.Identifier(contract.entity))
     )
+
+
+def ensure_all(conn: psycopg.Connection) -> None:
+    """Schemas, audit tables and a raw/quarantine table for every contract, so dbt finds every source."""
+    from insight_hub.contracts import all_contracts
+
+    bootstrap(conn)
+    for contract in all_contracts():
+        ensure_entity_tables(conn, contract)
