@@ -19,6 +19,7 @@ def test_every_design_entity_has_a_contract():
         "response",
         "order",
         "order_line",
+        "payment",
     }
 
 
