@@ -103,10 +103,14 @@ class CheckedBatch:
     rows_bad: int
     validation: Validation
     absent_columns: list[str]
+    source_columns: list[str]
+    unmapped_columns: list[str]
+    incompatible: list[str]
 
     def problems(self, max_reject_share: float) -> list[str]:
         """Why the batch must be rejected; empty when it may be published."""
         out = [f"{o.name}: {o.reason} (observed {o.observed_value})" for o in self.validation.batch_failures]
+        out += self.incompatible
         if self.rows_read and self.rows_bad / self.rows_read > max_reject_share:
             out.append(
                 f"{self.rows_bad} of {self.rows_read} rows failed checks, above the {max_reject_share:.0%} limit"
@@ -116,6 +120,10 @@ class CheckedBatch:
     def warnings(self) -> list[str]:
         out = [f"{o.name}: {o.unexpected_count} rows" for o in self.validation.warnings]
         out += [f"mapped column {c!r} is absent from the export; loaded as null" for c in self.absent_columns]
+        if self.unmapped_columns:
+            out.append(
+                f"export columns not in the mapping, kept in raw._extra: {', '.join(self.unmapped_columns)}"
+            )
         return out
 
 
@@ -125,10 +133,40 @@ def check_batch(
     """Write and audit: stage the file, type it, validate it, and collect the rows to quarantine."""
     staged_columns = stage_file(conn, tables, path, mapping)
     absent = parse(conn, tables, mapping, staged_columns)
+    used = {c for m in mapping.column_maps().values() for c in m.export_columns()}
+    unmapped = [c for c in staged_columns if c not in used]
     rows_read = conn.execute(sql.SQL("select count(*) from {}").format(tables.incoming)).fetchone()[0]
     validation = validate_table(sqlalchemy_url(url), "stage", tables.typed_table_name, suite_path)
     pub.collect_quarantine(conn, tables, validation.row_failures)
-    return CheckedBatch(rows_read, pub.count_quarantined(conn, tables), validation, absent)
+    return CheckedBatch(
+        rows_read,
+        pub.count_quarantined(conn, tables),
+        validation,
+        absent,
+        staged_columns,
+        unmapped,
+        _incompatible_columns(conn, tables, mapping),
+    )
+
+
+def _incompatible_columns(conn: psycopg.Connection, tables: StageTables, mapping: Mapping) -> list[str]:
+    """Typed columns where not one value parses: the export changed type, so reject rather than quarantine all."""
+    out = []
+    for col in mapping.contract.columns:
+        if col.type == "text" or col.name not in mapping.columns:
+            continue
+        reason = f"{col.name}: not a valid {col.type}"
+        present, failed = conn.execute(
+            sql.SQL("select count({c}), count(*) filter (where %s = any(_errors)) from {t}").format(
+                c=sql.Identifier(col.name), t=tables.checked
+            ),
+            (reason,),
+        ).fetchone()
+        if failed > 1 and failed == present:
+            out.append(
+                f"column {col.name}: none of its {present} values is a valid {col.type} (incompatible type)"
+            )
+    return out
 
 
 def _run_batch(
@@ -149,7 +187,13 @@ def _run_batch(
         raise BatchRejected(f"{path.name}: batch rejected: " + "; ".join(problems))
     warnings = checked.warnings()
     with conn.transaction():
-        loaded, quarantined = pub.publish(conn, tables, contract, batch_id, batch_key, str(path))
+        loaded, quarantined = pub.publish(
+            conn, tables, contract, batch_id, batch_key, str(path), checked.unmapped_columns
+        )
+        conn.execute(
+            "update ops.load_batch set source_columns = %s, unmapped_columns = %s where batch_id = %s",
+            (checked.source_columns, checked.unmapped_columns, batch_id),
+        )
         _finish(
             conn,
             batch_id,

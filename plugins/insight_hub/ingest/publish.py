@@ -41,6 +41,7 @@ def publish(
     batch_id: int,
     batch_key: str,
     source_file: str,
+    unmapped: list[str],
 ) -> tuple[int, int]:
     """Replace the batch's rows; returns (rows loaded, rows quarantined). Caller owns the transaction."""
     entity = sql.Identifier(contract.entity)
@@ -49,10 +50,21 @@ def publish(
     conn.execute(sql.SQL("delete from raw.{} where _batch_key = %s").format(entity), (batch_key,))
     loaded = conn.execute(
         sql.SQL(
-            """insert into raw.{entity} ({cols}, _batch_id, _batch_key, _source_file, _record_no)
-               select {cols}, %s, %s, %s, t._record_no from {typed} t
+            """insert into raw.{entity} ({cols}, _batch_id, _batch_key, _source_file, _record_no, _extra)
+               select {tcols}, %s, %s, %s, t._record_no, {extra}
+               from {typed} t join {incoming} i using (_record_no)
                where not exists (select 1 from {q} where {q}._record_no = t._record_no)"""
-        ).format(entity=entity, cols=cols, typed=tables.typed, q=q),
+        ).format(
+            entity=entity,
+            cols=cols,
+            tcols=sql.SQL(", ").join(
+                sql.SQL("t.{}").format(sql.Identifier(c)) for c in contract.column_names
+            ),
+            extra=_extra_expr(unmapped),
+            typed=tables.typed,
+            incoming=tables.incoming,
+            q=q,
+        ),
         (batch_id, batch_key, source_file),
     ).rowcount
     conn.execute(sql.SQL("delete from quarantine.{} where _batch_key = %s").format(entity), (batch_key,))
@@ -71,3 +83,13 @@ def publish(
         (batch_id, batch_key, source_file),
     ).rowcount
     return loaded, quarantined
+
+
+def _extra_expr(unmapped: list[str]) -> sql.Composable:
+    """jsonb of the export columns the mapping does not use (null when there are none)."""
+    if not unmapped:
+        return sql.SQL("null::jsonb")
+    pairs = sql.SQL(", ").join(
+        sql.SQL("{}, i.{}").format(sql.Literal(c), sql.Identifier(c)) for c in unmapped[:50]
+    )
+    return sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(pairs)

@@ -113,6 +113,11 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
             with conn.cursor().copy(copy) as cp:
                 for chunk in files.csv_body_chunks(path, mapping.encoding):
                     cp.write(chunk)
+        except psycopg.errors.BadCopyFileFormat:
+            # Some records have the wrong number of fields. COPY takes all or nothing, so read this
+            # file record by record instead: good records stage as usual, the others carry their
+            # raw text and a reason to quarantine.
+            _stage_csv_by_record(conn, tables, path, mapping, columns)
         except psycopg.errors.DataError as exc:
             # COPY's context says "COPY in_12, line 5, column x": keep the line, drop the table name.
             where = (exc.diag.context or "").split(",", 1)[-1].strip()
@@ -130,6 +135,23 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
                 else:
                     cp.write_row([line_no, *(files.dig(record, c) for c in columns), None, None])
     return columns
+
+
+def _stage_csv_by_record(
+    conn: psycopg.Connection, tables: StageTables, path: Path, mapping: Mapping, columns: list[str]
+) -> None:
+    copy = sql.SQL("copy {} ({}, _raw, _parse_error) from stdin").format(
+        tables.incoming, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    width = len(columns)
+    with conn.cursor().copy(copy) as cp:
+        for line_no, fields in files.csv_records(path, mapping.delimiter, mapping.encoding):
+            if len(fields) == width:
+                cp.write_row([*fields, None, None])
+            else:
+                raw = mapping.delimiter.join(fields)[:10000]
+                reason = f"line {line_no}: expected {width} fields, found {len(fields)}"
+                cp.write_row([*([None] * width), raw, reason])
 
 
 def parse(
@@ -158,10 +180,17 @@ def parse(
         else:
             value, col_checks = sql.SQL("null::text"), []
         selects.append(sql.SQL("{} as {}").format(value, sql.Identifier(col.name)))
-        # A record that could not be read at all has one reason already; don't pile on.
+        # One reason per problem: a record that could not be read at all has its reason already, and a
+        # value that failed its mapping (bad date pattern, say) is not also "missing" or "not a date".
         checks += [sql.SQL("case when _parse_error is null then {} end").format(c) for c in col_checks]
+        mapping_ok = (
+            sql.SQL("coalesce({}) is null").format(sql.SQL(", ").join(col_checks))
+            if col_checks
+            else sql.SQL("true")
+        )
         checks += [
-            sql.SQL("case when _parse_error is null then {} end").format(c) for c in type_checks(col, value)
+            sql.SQL("case when _parse_error is null and {} then {} end").format(mapping_ok, c)
+            for c in type_checks(col, value)
         ]
     conn.execute(
         sql.SQL(

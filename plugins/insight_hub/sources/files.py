@@ -88,6 +88,21 @@ def csv_body_chunks(path: Path, encoding: str) -> Iterator[bytes]:
             yield block
 
 
+def csv_records(path: Path, delimiter: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, fields) for each data record after the header."""
+    py_encoding = _python_encoding(encoding)
+    with open_binary(path) as raw:
+        text = io.TextIOWrapper(
+            raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, errors="replace", newline=""
+        )
+        reader = csv.reader(text, delimiter=delimiter)
+        next(reader, None)
+        start = reader.line_num + 1
+        for fields in reader:
+            yield start, fields
+            start = reader.line_num + 1
+
+
 def jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, dict | None]]:
     """(line number, raw line, parsed object or None when the line is not a JSON object)."""
     with open_binary(path) as raw:

@@ -23,6 +23,10 @@ create table if not exists ops.load_batch (
         status <> 'published' or rows_read = rows_loaded + rows_quarantined
     )
 );
+-- The export's columns as staged, and those the mapping does not use: schema drift is visible per batch.
+alter table ops.load_batch add column if not exists source_columns text[];
+alter table ops.load_batch add column if not exists unmapped_columns text[];
+
 create index if not exists load_batch_entity_key on ops.load_batch (entity, batch_key);
 
 -- Parse text by a user's date pattern; null instead of an error, so a bad value quarantines one row.

@@ -25,6 +25,8 @@ LINEAGE_COLUMNS = [
     ("_source_file", "text"),
     ("_record_no", "bigint not null"),
     ("_loaded_at", "timestamptz not null default now()"),
+    # Export columns the mapping does not use, kept so a new source column is never lost.
+    ("_extra", "jsonb"),
 ]
 
 
@@ -43,6 +45,13 @@ def ensure_entity_tables(conn: psycopg.Connection, contract: Contract) -> None:
             sql.Identifier(contract.entity), sql.SQL(", ").join(cols)
         )
     )
+    # Tables created before a lineage column existed get it added.
+    for name, ddl in LINEAGE_COLUMNS:
+        conn.execute(
+            sql.SQL("alter table raw.{} add column if not exists {} {}").format(
+                sql.Identifier(contract.entity), sql.Identifier(name), sql.SQL(ddl.replace(" not null", ""))
+            )
+        )
     conn.execute(
         sql.SQL("create index if not exists {} on raw.{} (_batch_key)").format(
             sql.Identifier(f"{contract.entity}_batch_key"), sql.Identifier(contract.entity)

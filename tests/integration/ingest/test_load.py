@@ -106,17 +106,25 @@ def test_missing_required_column_names_it(fresh_db, tmp_path):
         assert conn.execute("select status from ops.load_batch").fetchall() == [("failed",)]
 
 
-def test_wrong_field_count_names_file_and_line(fresh_db, tmp_path):
-    landing = tmp_path / "landing"
-    (landing / "contact_centre").mkdir(parents=True)
-    (landing / "contact_centre" / "agents.csv").write_text(
-        "agent_id,name,team,site,cost_per_hour\nA1,x,t,s,20\nA2,y,t,s,20,extra\n"
-    )
-    settings = make_settings(tmp_path, INSIGHT_HUB_LANDING_DIR=str(landing))
-    with pytest.raises(
-        EntityLoadFailed, match=r"agents\.csv: extra data after last expected column \(line 3"
-    ):
-        load_entity(fresh_db, "contact_centre", "agent", settings=settings)
+def test_records_with_the_wrong_field_count_are_quarantined_with_line_and_raw_text(fresh_db, tmp_path):
+    _, mapping = REGISTRY.entity("agent")
+    path = tmp_path / "agents.csv"
+    lines = ["agent_id,name,team,site,cost_per_hour"] + [f"A{i},n{i},t,s,20" for i in range(1, 20)]
+    lines.insert(3, "A99,y,t,s,20,extra")
+    lines.insert(7, "A98,short")
+    path.write_text("\n".join(lines) + "\n")
+    result = load_file(fresh_db, "contact_centre", path, mapping, SUITES / "agent.json", max_reject_share=0.2)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (21, 19, 2)
+    with psycopg.connect(fresh_db) as conn:
+        quarantined = conn.execute(
+            "select record->>'_raw', reasons from quarantine.agent order by _record_no"
+        ).fetchall()
+        loaded = [r[0] for r in conn.execute("select agent_id from raw.agent order by _record_no")]
+    assert quarantined == [
+        ("A99,y,t,s,20,extra", ["line 4: expected 5 fields, found 6"]),
+        ("A98,short", ["line 8: expected 5 fields, found 2"]),
+    ]
+    assert loaded == [f"A{i}" for i in range(1, 20)]
 
 
 def test_jsonl_lines_that_are_not_json_are_quarantined_with_the_raw_line(fresh_db, tmp_path):
