@@ -8,6 +8,7 @@ and changes nothing; two attempts at once serialise on an advisory lock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +55,10 @@ def load_file(
     *,
     max_reject_share: float = 0.1,
     airflow_run_id: str | None = None,
+    after_publish: Callable[[psycopg.Connection], None] | None = None,
 ) -> BatchResult:
+    """Load `path` as one batch. `after_publish` runs inside the publishing transaction (a watermark
+    moves with the rows it covers, or not at all)."""
     contract = mapping.contract
     entity = contract.entity
     batch_key = files.checksum(path)
@@ -80,7 +84,16 @@ def load_file(
         tables = StageTables.for_batch(batch_id)
         try:
             result = _run_batch(
-                conn, url, batch_id, tables, path, mapping, suite_path, batch_key, max_reject_share
+                conn,
+                url,
+                batch_id,
+                tables,
+                path,
+                mapping,
+                suite_path,
+                batch_key,
+                max_reject_share,
+                after_publish,
             )
         except (StagingError, BatchRejected) as exc:
             status = "rejected" if isinstance(exc, BatchRejected) else "failed"
@@ -179,6 +192,7 @@ def _run_batch(
     suite_path: Path,
     batch_key: str,
     max_reject_share: float,
+    after_publish: Callable[[psycopg.Connection], None] | None = None,
 ) -> BatchResult:
     contract = mapping.contract
     checked = check_batch(conn, url, tables, path, mapping, suite_path)
@@ -194,6 +208,8 @@ def _run_batch(
             "update ops.load_batch set source_columns = %s, unmapped_columns = %s where batch_id = %s",
             (checked.source_columns, checked.unmapped_columns, batch_id),
         )
+        if after_publish is not None:
+            after_publish(conn)
         _finish(
             conn,
             batch_id,

@@ -122,7 +122,7 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
             # COPY's context says "COPY in_12, line 5, column x": keep the line, drop the table name.
             where = (exc.diag.context or "").split(",", 1)[-1].strip()
             raise StagingError(f"{path}: {exc.diag.message_primary} ({where})") from exc
-    else:
+    elif mapping.format == "jsonl":
         copy = sql.SQL("copy {} (_record_no, {}, _raw, _parse_error) from stdin").format(
             tables.incoming, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         )
@@ -134,6 +134,13 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
                     )
                 else:
                     cp.write_row([line_no, *(files.dig(record, c) for c in columns), None, None])
+    else:
+        copy = sql.SQL("copy {} ({}) from stdin").format(
+            tables.incoming, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
+        with conn.cursor().copy(copy) as cp:
+            for record in files.parquet_records(path, columns):
+                cp.write_row([files.dig(record, c) for c in columns])
     return columns
 
 

@@ -121,19 +121,41 @@ def jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, dict | 
             yield number, line.rstrip("\n"), value if isinstance(value, dict) else None
 
 
+def parquet_records(path: Path, columns: list[str], batch_rows: int = 50_000) -> Iterator[dict]:
+    """Rows of a Parquet file as dicts, a record batch at a time (never the whole file in memory)."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise SourceFileError(f"cannot read {path} as Parquet: {exc}") from exc
+    present = [c for c in columns if c in parquet.schema_arrow.names]
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=present):
+        yield from batch.to_pylist()
+
+
 def dig(record: dict, dotted: str) -> str | None:
     """Value at a dotted path, as text the way PostgreSQL reads it; None when absent or null."""
-    value: object = record
+    if dotted in record:
+        value: object = record[dotted]
+        return None if value is None else _text(value)
+    value = record
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
             return None
         value = value[part]
     if value is None:
         return None
+    return _text(value)
+
+
+def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value)
+        return json.dumps(value, default=str)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     return str(value)
 
 

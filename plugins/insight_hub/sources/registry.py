@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import string
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from insight_hub.contracts import Contract, ContractError, load_contract, load_yaml_model
 
@@ -72,7 +72,7 @@ class Mapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     entity: str
-    format: Literal["csv", "jsonl"] = "csv"
+    format: Literal["csv", "jsonl", "parquet"] = "csv"
     delimiter: str = ","
     encoding: str = "utf-8"
     timezone: str = "UTC"
@@ -110,9 +110,12 @@ class Mapping(BaseModel):
         return out
 
 
-class EntitySource(BaseModel):
+class FileFeed(BaseModel):
+    """Files dropped in the landing folder, matched by a glob pattern."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    connector: Literal["file"] = "file"
     pattern: str
     mapping: Path
 
@@ -124,15 +127,83 @@ class EntitySource(BaseModel):
             raise ValueError("must be a relative pattern inside the landing folder (no leading / and no ..)")
         return value
 
+    @property
+    def feed_id(self) -> str:
+        return f"file:{self.pattern}"
+
+
+class SqlFeed(BaseModel):
+    """A table or view in another PostgreSQL, read incrementally by a watermark column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connector: Literal["sql"]
+    conn_id: str
+    table: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+    watermark: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    mapping: Path
+    batch_rows: int = Field(default=50_000, ge=1)
+
+    @property
+    def feed_id(self) -> str:
+        return f"sql:{self.conn_id}:{self.table}"
+
+
+class Pagination(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["cursor", "page"]
+    items_field: str = "data"
+    cursor_param: str = "cursor"
+    next_cursor_field: str = "next_cursor"
+    page_param: str = "page"
+    page_size_param: str = "page_size"
+    page_size: int = Field(default=100, ge=1)
+
+
+class ApiFeed(BaseModel):
+    """A JSON REST endpoint with pagination, read incrementally by an updated-since parameter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connector: Literal["api"]
+    conn_id: str
+    path: str
+    mapping: Path
+    pagination: Pagination
+    updated_since_param: str | None = None
+    watermark_field: str | None = None
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"
+    max_retries: int = Field(default=5, ge=0)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @property
+    def feed_id(self) -> str:
+        return f"api:{self.conn_id}:{self.path}"
+
+
+def _connector(value: object) -> str:
+    if isinstance(value, dict):
+        return value.get("connector", "file")
+    return getattr(value, "connector", "file")
+
+
+# `connector` picks the feed's kind; without it a feed is a file pattern.
+Feed = Annotated[
+    Annotated[FileFeed, Tag("file")] | Annotated[SqlFeed, Tag("sql")] | Annotated[ApiFeed, Tag("api")],
+    Discriminator(_connector),
+]
+
 
 class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schedule: str = "@daily"
     # An entity may be fed by several exports (two CRMs, say): give a list of feeds.
-    entities: dict[str, EntitySource | list[EntitySource]]
+    entities: dict[str, Feed | list[Feed]]
 
-    def feeds(self, entity: str) -> list[EntitySource]:
+    def feeds(self, entity: str) -> list[FileFeed | SqlFeed | ApiFeed]:
         spec = self.entities[entity]
         return spec if isinstance(spec, list) else [spec]
 
@@ -160,7 +231,7 @@ class Registry:
                         f"but its contract belongs to {contract.source!r}"
                     )
 
-    def feeds(self, entity: str) -> list[tuple[EntitySource, Mapping]]:
+    def feeds(self, entity: str) -> list[tuple[FileFeed | SqlFeed | ApiFeed, Mapping]]:
         """Every (landing pattern, mapping) that feeds `entity`; empty when the sources file does not list it."""
         out = []
         for cfg in self.sources.values():
@@ -169,7 +240,7 @@ class Registry:
                     out.append((spec, self.mapping(spec.mapping, entity)))
         return out
 
-    def entity(self, entity: str) -> tuple[EntitySource, Mapping]:
+    def entity(self, entity: str) -> tuple[FileFeed | SqlFeed | ApiFeed, Mapping]:
         """The single feed of `entity` (the common case)."""
         feeds = self.feeds(entity)
         if not feeds:
