@@ -76,6 +76,7 @@ def load_file(
             return BatchResult(
                 entity, str(path), published[0], "skipped", message="content already published"
             )
+        _close_abandoned(conn, entity, batch_key)
         batch_id = conn.execute(
             """insert into ops.load_batch (source, entity, batch_key, source_file, status, airflow_run_id)
                values (%s, %s, %s, %s, 'running', %s) returning batch_id""",
@@ -229,6 +230,18 @@ def _run_batch(
         quarantined,
         warnings=warnings,
     )
+
+
+def _close_abandoned(conn: psycopg.Connection, entity: str, batch_key: str) -> None:
+    """Attempts still 'running' while we hold the batch's lock died mid-way: mark them and drop their scratch."""
+    dead = conn.execute(
+        """update ops.load_batch set status = 'failed', finished_at = clock_timestamp(),
+                  message = 'attempt ended without finishing (process killed or connection lost)'
+           where entity = %s and batch_key = %s and status = 'running' returning batch_id""",
+        (entity, batch_key),
+    ).fetchall()
+    for (batch_id,) in dead:
+        StageTables.for_batch(batch_id).drop_all(conn)
 
 
 def _finish(

@@ -30,12 +30,24 @@ LINEAGE_COLUMNS = [
 ]
 
 
+DDL_LOCK = "insight_hub:ddl"
+
+
 def bootstrap(conn: psycopg.Connection) -> None:
-    conn.execute(files("insight_hub.warehouse").joinpath("bootstrap.sql").read_text())
+    # Serialised: "create ... if not exists" still races when two loads start at once.
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
+        conn.execute(files("insight_hub.warehouse").joinpath("bootstrap.sql").read_text())
 
 
 def ensure_entity_tables(conn: psycopg.Connection, contract: Contract) -> None:
     """Create raw.<entity> and quarantine.<entity> when missing."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
+        _entity_ddl(conn, contract)
+
+
+def _entity_ddl(conn: psycopg.Connection, contract: Contract) -> None:
     cols = [
         sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type])) for c in contract.columns
     ]
