@@ -9,7 +9,7 @@ DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: help run test test-fast lint airflow docs db-start db-stop clean
+.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench-ingest
 
 help:
 	@echo "make run      run the pipeline end to end on the embedded PostgreSQL (demo data if none landed)"
@@ -57,3 +57,7 @@ db-stop: $(STAMP)
 clean:
 	-$(BIN)/insight-hub db stop
 	rm -rf .local dbt_project/target dbt_project/logs
+
+ROWS ?= 1000000
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py --rows $(ROWS)

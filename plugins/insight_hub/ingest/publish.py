@@ -12,7 +12,9 @@ from insight_hub.ingest.stage import StageTables
 def collect_quarantine(conn: psycopg.Connection, tables: StageTables, row_failures: list) -> None:
     """stage.quarantine_<batch>: (record, reason) for parse errors and failed row-level expectations."""
     q = tables.name("quarantine")
-    conn.execute(sql.SQL("create table {} (_record_no bigint not null, reason text not null)").format(q))
+    conn.execute(
+        sql.SQL("create unlogged table {} (_record_no bigint not null, reason text not null)").format(q)
+    )
     conn.execute(
         sql.SQL(
             "insert into {} select _record_no, unnest(_errors) from {} where cardinality(_errors) > 0"
@@ -52,7 +54,7 @@ def publish(
         sql.SQL(
             """insert into raw.{entity} ({cols}, _batch_id, _batch_key, _source_file, _record_no, _extra)
                select {tcols}, %s, %s, %s, t._record_no, {extra}
-               from {typed} t join {incoming} i using (_record_no)
+               from {typed} t {join_incoming}
                where not exists (select 1 from {q} where {q}._record_no = t._record_no)"""
         ).format(
             entity=entity,
@@ -62,7 +64,10 @@ def publish(
             ),
             extra=_extra_expr(unmapped),
             typed=tables.typed,
-            incoming=tables.incoming,
+            # The export's own columns are only read back when some are unmapped.
+            join_incoming=sql.SQL("join {} i using (_record_no)").format(tables.incoming)
+            if unmapped
+            else sql.SQL(""),
             q=q,
         ),
         (batch_id, batch_key, source_file),

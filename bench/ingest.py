@@ -1,0 +1,192 @@
+"""Ingest benchmark: the product's full load of a contact-centre export against the floor and pandas.
+
+    make bench-ingest ROWS=1000000
+
+Each method runs in its own process (peak memory is that process's max RSS) against a fresh database
+on the same PostgreSQL, on the same file, in one run:
+  floor   plain COPY of the file into a bare all-text table
+  pandas  pandas.read_csv + DataFrame.to_sql (chunks of 10,000 rows, SQLAlchemy batched inserts)
+  product insight-hub's load_file: parse, map, stage, validate (Great Expectations), publish, audit
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = [
+    "Call ID",
+    "Media Type",
+    "Queue Name",
+    "Agent",
+    "Customer Account",
+    "ANI",
+    "Email Address",
+    "Queue Start",
+    "Answer Time",
+    "End Time",
+    "Talk Time",
+    "Hold Time",
+    "ACW Time",
+    "Transferred",
+    "Disposition",
+    "Outcome",
+    "Complaint",
+    "Notes",
+]
+
+
+def write_export(path: Path, rows: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, 8)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i in range(rows):
+            queued = start + timedelta(seconds=i * 3)
+            answered = queued + timedelta(seconds=rng.randrange(0, 90))
+            talk = rng.randrange(30, 900)
+            w.writerow(
+                [
+                    f"INT{i:09d}",
+                    rng.choice(["Phone", "Chat", "Email"]),
+                    rng.choice(["billing", "orders", "general"]),
+                    f"AG{rng.randrange(1, 80):03d}",
+                    f"A{rng.randrange(1, 100000):06d}",
+                    f"07700{rng.randrange(100000, 999999)}",
+                    "",
+                    queued.strftime("%Y-%m-%d %H:%M:%S"),
+                    answered.strftime("%Y-%m-%d %H:%M:%S"),
+                    (answered + timedelta(seconds=talk)).strftime("%Y-%m-%d %H:%M:%S"),
+                    talk,
+                    0,
+                    rng.randrange(10, 90),
+                    "N",
+                    rng.choice(["billing", "delivery", "product"]),
+                    "resolved",
+                    "N",
+                    "Parcel late again",
+                ]
+            )
+
+
+def run_method(method: str, url: str, path: Path) -> dict:
+    started = time.perf_counter()
+    if method == "floor":
+        cols = ", ".join(f'"{h}" text' for h in HEADER)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"create table bare ({cols})")
+            with (
+                conn.cursor().copy("copy bare from stdin with (format csv, header true)") as cp,
+                path.open("rb") as fh,
+            ):
+                while block := fh.read(1 << 20):
+                    cp.write(block)
+    elif method == "pandas":
+        import pandas as pd
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        frame = pd.read_csv(path)
+        frame.to_sql("calls", engine, if_exists="replace", index=False, chunksize=10_000)
+        engine.dispose()
+    else:
+        from insight_hub.ingest.load import load_file
+        from insight_hub.sources.registry import Registry
+
+        _, mapping = Registry(ROOT / "examples" / "demo" / "sources.yaml").entity("interaction")
+        result = load_file(url, "contact_centre", path, mapping, ROOT / "expectations" / "interaction.json")
+        assert (
+            result.status == "published" and result.rows_read == result.rows_loaded + result.rows_quarantined
+        )
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--methods", nargs="+", default=["floor", "pandas", "product"])
+    parser.add_argument("--one", nargs=2, metavar=("METHOD", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        # The URL (with its password) comes through the environment, never the command line.
+        print(json.dumps(run_method(args.one[0], os.environ["BENCH_DATABASE_URL"], Path(args.one[1]))))
+        return
+
+    from insight_hub.warehouse import embedded_server, warehouse_url
+
+    base = warehouse_url()
+    server = embedded_server()
+    work = ROOT / ".local" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for rows in args.rows:
+        path = work / f"calls_{rows}.csv"
+        if not path.exists():
+            write_export(path, rows)
+        for method in args.methods:
+            db = f"bench_{method}"
+            with psycopg.connect(
+                server.url("postgres") if not base.endswith("/postgres") else base, autocommit=True
+            ) as c:
+                c.execute(f'drop database if exists "{db}" with (force)')
+                c.execute(f'create database "{db}"')
+            url = base.rsplit("/", 1)[0] + "/" + db
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", method, str(path)],
+                env={**os.environ, "BENCH_DATABASE_URL": url},
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode != 0:
+                raise SystemExit(f"{method} failed:\n{out.stderr[-3000:]}")
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            figures.update({"rows": rows, "method": method, "file_mb": round(path.stat().st_size / 2**20, 1)})
+            results.append(figures)
+            print(
+                f"{rows:>10,} rows  {method:<8} {figures['seconds']:8.1f} s  {rows / figures['seconds']:>10,.0f} rows/s"
+                f"  peak {figures['peak_rss_mb']:7.0f} MB",
+                flush=True,
+            )
+    for rows in args.rows:
+        by = {r["method"]: r for r in results if r["rows"] == rows}
+        if "floor" in by:
+            for method in ("pandas", "product"):
+                if method in by:
+                    print(
+                        f"{rows:,} rows: {method} takes {by[method]['seconds'] / by['floor']['seconds']:.2f}x the COPY floor"
+                    )
+    out_file = ROOT / "bench" / "results" / "ingest.json"
+    out_file.write_text(
+        json.dumps(
+            {
+                "measured_at": datetime.now().isoformat(timespec="seconds"),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+    print(f"written to {out_file}")
+
+
+if __name__ == "__main__":
+    main()
