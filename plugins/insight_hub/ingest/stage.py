@@ -177,32 +177,50 @@ def parse(
         )
         raise StagingError(f"required column(s) missing from the export: {wanted}")
 
-    selects: list[sql.Composable] = []
-    checks: list[sql.Composable] = [sql.SQL("_parse_error")]
-    for col in contract.columns:
+    # Each value is computed once, in a lateral subquery over the staged record (where only the export's
+    # columns are in scope); the checks then read the computed values.
+    values: list[sql.Composable] = []
+    outputs: list[sql.Composable] = []
+    checks: list[sql.Composable] = [sql.SQL("i._parse_error")]
+    for n, col in enumerate(contract.columns):
         spec = maps.get(col.name)
         if spec is not None and col.name not in absent:
             mapped = column_expression(spec, col)
             value, col_checks = mapped.value, mapped.checks
         else:
             value, col_checks = sql.SQL("null::text"), []
-        selects.append(sql.SQL("{} as {}").format(value, sql.Identifier(col.name)))
+        values.append(sql.SQL("{} as {}").format(value, sql.Identifier(col.name)))
+        outputs.append(sql.SQL("v.{}").format(sql.Identifier(col.name)))
+        check_names = [sql.Identifier(f"_check_{n}_{k}") for k in range(len(col_checks))]
+        values += [
+            sql.SQL("{} as {}").format(c, name) for c, name in zip(col_checks, check_names, strict=True)
+        ]
         # One reason per problem: a record that could not be read at all has its reason already, and a
         # value that failed its mapping (bad date pattern, say) is not also "missing" or "not a date".
-        checks += [sql.SQL("case when _parse_error is null then {} end").format(c) for c in col_checks]
+        checks += [sql.SQL("case when i._parse_error is null then v.{} end").format(c) for c in check_names]
         mapping_ok = (
-            sql.SQL("coalesce({}) is null").format(sql.SQL(", ").join(col_checks))
-            if col_checks
+            sql.SQL("coalesce({}) is null").format(
+                sql.SQL(", ").join(sql.SQL("v.{}").format(c) for c in check_names)
+            )
+            if check_names
             else sql.SQL("true")
         )
         checks += [
-            sql.SQL("case when _parse_error is null and {} then {} end").format(mapping_ok, c)
-            for c in type_checks(col, value)
+            sql.SQL("case when i._parse_error is null and {} then {} end").format(mapping_ok, c)
+            for c in type_checks(col, sql.SQL("v.{}").format(sql.Identifier(col.name)))
         ]
     conn.execute(
         sql.SQL(
-            "create unlogged table {} as select _record_no, {}, array_remove(array[{}]::text[], null) as _errors from {}"
-        ).format(tables.checked, sql.SQL(", ").join(selects), sql.SQL(", ").join(checks), tables.incoming)
+            "create unlogged table {checked} as select i._record_no, {outputs}, "
+            "array_remove(array[{checks}]::text[], null) as _errors "
+            "from {incoming} i cross join lateral (select {values}) v"
+        ).format(
+            checked=tables.checked,
+            outputs=sql.SQL(", ").join(outputs),
+            checks=sql.SQL(", ").join(checks),
+            incoming=tables.incoming,
+            values=sql.SQL(", ").join(values),
+        )
     )
     casts = [
         sql.SQL("{c}::{t} as {c}").format(c=sql.Identifier(col.name), t=sql.SQL(PG_TYPES[col.type]))
