@@ -170,21 +170,21 @@ def main() -> None:
                     print(
                         f"{rows:,} rows: {method} takes {by[method]['seconds'] / by['floor']['seconds']:.2f}x the COPY floor"
                     )
+    # Each invocation is one run; ratios are only ever taken within a run. Earlier runs are kept.
     out_file = ROOT / "bench" / "results" / "ingest.json"
-    out_file.write_text(
-        json.dumps(
-            {
-                "measured_at": datetime.now().isoformat(timespec="seconds"),
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "platform": platform.platform(),
-                },
-                "results": results,
+    history = json.loads(out_file.read_text()) if out_file.exists() else {"runs": []}
+    history.setdefault("runs", []).append(
+        {
+            "measured_at": datetime.now().isoformat(timespec="seconds"),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
             },
-            indent=2,
-        )
+            "results": results,
+        }
     )
+    out_file.write_text(json.dumps(history, indent=2))
     print(f"written to {out_file}")
 
 
