@@ -60,18 +60,29 @@ def test_rows_read_equal_loaded_plus_quarantined_and_match_ground_truth(fresh_db
     }
 
 
+def _table_digest(url, table):
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            f"select count(*), md5(string_agg(t::text, '|' order by t::text)) from (select * from {table}) t"
+        ).fetchone()
+
+
 def test_rerun_and_renamed_copy_load_nothing_twice(fresh_db, landing, tmp_path):
     settings = make_settings(tmp_path, INSIGHT_HUB_LANDING_DIR=str(landing), INSIGHT_HUB_MAX_REJECT_SHARE=0.5)
     first = load_entity(fresh_db, "sales", "order", settings=settings)
-    # A renamed copy of an already published file is the same batch.
+    raw_before = _table_digest(fresh_db, "raw.order")
+    quarantine_before = _table_digest(fresh_db, "quarantine.order")
+    # A rerun of the same interval, then a renamed copy of an already published file: the same batches.
+    rerun = load_entity(fresh_db, "sales", "order", settings=settings)
     original = sorted((landing / "sales").glob("orders_*.csv"))[0]
     shutil.copy(original, landing / "sales" / "orders_9999-copy.csv")
     second = load_entity(fresh_db, "sales", "order", settings=settings)
+    assert [b.status for b in rerun.batches] == ["skipped"] * first.files_found
     assert second.files_found == first.files_found + 1
     assert [b.status for b in second.batches] == ["skipped"] * second.files_found
-    with psycopg.connect(fresh_db) as conn:
-        rows = conn.execute("select count(*) from raw.order").fetchone()[0]
-    assert rows == first.rows_loaded
+    assert raw_before[0] == first.rows_loaded
+    assert _table_digest(fresh_db, "raw.order") == raw_before
+    assert _table_digest(fresh_db, "quarantine.order") == quarantine_before
 
 
 def test_a_rejected_batch_publishes_nothing(fresh_db, tmp_path):
