@@ -241,10 +241,16 @@ def dbt(ctx: typer.Context) -> None:
     """Run dbt against the warehouse, e.g. `insight-hub dbt build` or `insight-hub dbt docs generate`."""
     import subprocess
 
+    import psycopg
+
     from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from insight_hub.warehouse import dbt_env, warehouse_url
+    from insight_hub.warehouse.schema import ensure_all
 
-    env = dbt_env(warehouse_url())
+    url = warehouse_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_all(conn)  # every source table dbt reads exists, even for entities never loaded
+    env = dbt_env(url)
     args = [
         str(DBT_EXECUTABLE),
         *ctx.args,

@@ -88,3 +88,26 @@ def test_identity_resolution_against_ground_truth(pipeline_run):
     assert unmatched == []
     assert wrong == []
     assert {r[3] for r in resolved} >= {"crm_id", "email", "phone", "interaction_link"}
+
+
+def test_dq_scorecard_counts_every_validated_batch(pipeline_run):
+    report, truth_dir = pipeline_run
+    truth = json.loads((truth_dir / "summary.json").read_text())["files"]
+    with psycopg.connect(report.warehouse) as conn:
+        validated = dict(
+            conn.execute(
+                "select entity, max(batches_validated) from marts.dq_scorecard group by entity"
+            ).fetchall()
+        )
+        failed_rows = conn.execute(
+            "select coalesce(sum(rows_failed), 0) from marts.dq_scorecard "
+            "where entity = 'interaction' and severity = 'error' and rows_evaluated is not null"
+        ).fetchone()[0]
+        gx_quarantined = conn.execute(
+            "select count(*) from quarantine.interaction q where not exists "
+            "(select 1 from unnest(q.reasons) r where r like '%: not a valid %' or r like '%required value missing')"
+        ).fetchone()[0]
+    calls = sum(1 for name in truth if name.startswith("contact_centre/calls_"))
+    assert validated["interaction"] == calls
+    # Rows the row-level expectations failed are exactly the rows quarantined for an expectation.
+    assert failed_rows == gx_quarantined

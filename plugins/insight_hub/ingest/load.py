@@ -17,7 +17,7 @@ from psycopg import sql
 
 from insight_hub.ingest import publish as pub
 from insight_hub.ingest.stage import StageTables, StagingError, parse, stage_file
-from insight_hub.quality.gx_runner import Validation, validate_table
+from insight_hub.quality.gx_runner import Validation, record_results, validate_table
 from insight_hub.sources import files
 from insight_hub.sources.registry import Mapping
 from insight_hub.warehouse import sqlalchemy_url
@@ -197,6 +197,7 @@ def _run_batch(
 ) -> BatchResult:
     contract = mapping.contract
     checked = check_batch(conn, url, tables, path, mapping, suite_path)
+    record_results(conn, batch_id, contract.entity, checked.validation)
     problems = checked.problems(max_reject_share)
     if problems:
         raise BatchRejected(f"{path.name}: batch rejected: " + "; ".join(problems))

@@ -30,6 +30,7 @@ class ExpectationOutcome:
     observed_value: object
     reason: str
     unexpected_query: str | None = None
+    element_count: int | None = None
 
     @property
     def row_level(self) -> bool:
@@ -109,6 +110,32 @@ def validate_table(sqlalchemy_url: str, schema: str, table: str, suite_path: Pat
                 observed_value=details.get("observed_value"),
                 reason=meta.get("reason") or f"{config.type} on {column or 'the batch'}",
                 unexpected_query=str(query).strip().rstrip(";") if query and not res.success else None,
+                element_count=details.get("element_count"),
             )
         )
     return validation
+
+
+def record_results(conn, batch_id: int, entity: str, validation: Validation) -> None:
+    """Store each expectation's outcome in ops.dq_result (counts and observed values, never row values)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """insert into ops.dq_result (batch_id, entity, expectation, expectation_type, column_name, severity,
+                                          success, rows_evaluated, rows_failed, observed_value)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            [
+                (
+                    batch_id,
+                    entity,
+                    o.name,
+                    o.expectation_type,
+                    o.column,
+                    o.severity,
+                    o.success,
+                    o.element_count,
+                    o.unexpected_count,
+                    None if o.observed_value is None or o.row_level else str(o.observed_value)[:200],
+                )
+                for o in validation.outcomes
+            ],
+        )

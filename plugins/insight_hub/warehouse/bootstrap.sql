@@ -45,3 +45,20 @@ begin
 exception when others then
     return null;
 end $$;
+
+-- Every expectation's outcome for every validated batch (published or rejected): feeds marts.dq_scorecard.
+create table if not exists ops.dq_result (
+    result_id bigint generated always as identity primary key,
+    batch_id bigint not null,
+    entity text not null,
+    expectation text not null,
+    expectation_type text not null,
+    column_name text,
+    severity text not null,
+    success boolean not null,
+    rows_evaluated bigint,
+    rows_failed bigint,
+    observed_value text,
+    evaluated_at timestamptz not null default now()
+);
+create index if not exists dq_result_batch on ops.dq_result (batch_id);

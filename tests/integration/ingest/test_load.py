@@ -149,3 +149,26 @@ def test_jsonl_lines_that_are_not_json_are_quarantined_with_the_raw_line(fresh_d
         record, reasons = conn.execute("select record, reasons from quarantine.response").fetchone()
     assert record["_raw"] == "{broken"
     assert reasons == ["record is not a JSON object"]
+
+
+def test_every_expectation_outcome_is_recorded(fresh_db, tmp_path):
+    _, mapping = REGISTRY.entity("agent")
+    path = tmp_path / "agents.csv"
+    rows = (
+        ["agent_id,name,team,site,cost_per_hour"] + [f"A{i},n,t,s,20" for i in range(19)] + ["A19,n,t,s,-5"]
+    )
+    path.write_text("\n".join(rows) + "\n")
+    result = load_file(fresh_db, "contact_centre", path, mapping, SUITES / "agent.json")
+    assert result.rows_quarantined == 1
+    with psycopg.connect(fresh_db) as conn:
+        outcomes = conn.execute(
+            "select expectation_type, column_name, severity, success, rows_evaluated, rows_failed "
+            "from ops.dq_result where batch_id = %s order by result_id",
+            (result.batch_id,),
+        ).fetchall()
+    suite = json.loads((SUITES / "agent.json").read_text())["expectations"]
+    assert len(outcomes) == len(suite)
+    by_type = {(o[0], o[1]): o[2:] for o in outcomes}
+    assert by_type[("expect_column_values_to_be_between", "cost_per_hour")] == ("error", False, 20, 1)
+    assert by_type[("expect_column_values_to_not_be_null", "agent_id")] == ("error", True, 20, 0)
+    assert by_type[("expect_table_row_count_to_be_between", None)][:2] == ("error", True)
