@@ -5,6 +5,8 @@ None of these files has a row that breaks its contract, so nothing may be quaran
 """
 
 import csv
+import os
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,7 +16,8 @@ from tests.conftest import ROOT, make_settings
 
 pytestmark = pytest.mark.integration
 
-REAL = ROOT.parent / "shared" / "data" / "real"
+# The real exports live beside the project (../shared/data/real), as they do in CI.
+REAL = Path(os.environ.get("INSIGHT_HUB_REAL_EXPORTS", ROOT.parent / "shared" / "data" / "real"))
 FEEDS = [
     ("contact_centre", "interaction", ["contact_centre/pwc_call_centre.csv"]),
     ("crm", "account", ["crm/ibm_telco_customers.csv", "crm/olist_customers.csv"]),
@@ -34,7 +37,7 @@ def _csv_rows(relpath: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def real_db(warehouse, settings, tmp_path_factory):
     if not REAL.is_dir():
-        pytest.fail(f"the real exports are expected beside the project at {REAL}")
+        pytest.fail(f"the real exports are expected at {REAL} (set INSIGHT_HUB_REAL_EXPORTS to their folder)")
     from insight_hub.warehouse import embedded_server
 
     server = embedded_server(settings)
