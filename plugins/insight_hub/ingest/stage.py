@@ -87,7 +87,7 @@ def _incoming_columns(names: list[str]) -> list[str]:
 def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mapping: Mapping) -> list[str]:
     """COPY the file into stage.in_<batch>; returns the export's column names as staged."""
     if mapping.format == "csv":
-        header = files.csv_header(path, mapping.delimiter, mapping.encoding)
+        header = files.csv_header(path, mapping.delimiter, mapping.encoding, mapping.header_row)
         columns = _incoming_columns(header)
     else:
         columns = _incoming_columns(
@@ -111,7 +111,7 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
         )
         try:
             with conn.cursor().copy(copy) as cp:
-                for chunk in files.csv_body_chunks(path, mapping.encoding):
+                for chunk in files.csv_body_chunks(path, mapping.encoding, mapping.header_row):
                     cp.write(chunk)
         except psycopg.errors.BadCopyFileFormat:
             # Some records have the wrong number of fields. COPY takes all or nothing, so read this
@@ -152,7 +152,9 @@ def _stage_csv_by_record(
     )
     width = len(columns)
     with conn.cursor().copy(copy) as cp:
-        for line_no, fields in files.csv_records(path, mapping.delimiter, mapping.encoding):
+        for line_no, fields in files.csv_records(
+            path, mapping.delimiter, mapping.encoding, mapping.header_row
+        ):
             if len(fields) == width:
                 cp.write_row([*fields, None, None])
             else:

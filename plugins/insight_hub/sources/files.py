@@ -59,7 +59,13 @@ def checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
+def _skip_lines(stream: IO, lines: int) -> None:
+    for _ in range(lines):
+        if not stream.readline():
+            return
+
+
+def csv_header(path: Path, delimiter: str, encoding: str, header_row: int = 1) -> list[str]:
     with open_binary(path) as raw:
         py_encoding = _python_encoding(encoding)
         # utf-8-sig drops a byte-order mark, which would otherwise stick to the first column name.
@@ -67,6 +73,7 @@ def csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
             raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, newline=""
         )
         try:
+            _skip_lines(text, header_row - 1)
             header = next(csv.reader(text, delimiter=delimiter))
         except StopIteration:
             raise SourceFileError(f"{path} is empty: no header row") from None
@@ -77,10 +84,11 @@ def csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
     return [h.strip() for h in header]
 
 
-def csv_body_chunks(path: Path, encoding: str) -> Iterator[bytes]:
-    """The file's bytes with a UTF-8 byte-order mark removed, in bounded chunks."""
+def csv_body_chunks(path: Path, encoding: str, header_row: int = 1) -> Iterator[bytes]:
+    """The file's bytes from the header line on, a UTF-8 byte-order mark removed, in bounded chunks."""
     with open_binary(path) as raw:
-        first = True
+        _skip_lines(raw, header_row - 1)
+        first = header_row == 1
         for block in iter(lambda: raw.read(CHUNK), b""):
             if first and _python_encoding(encoding) == "utf_8" and block.startswith(codecs.BOM_UTF8):
                 block = block[len(codecs.BOM_UTF8) :]
@@ -88,18 +96,21 @@ def csv_body_chunks(path: Path, encoding: str) -> Iterator[bytes]:
             yield block
 
 
-def csv_records(path: Path, delimiter: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def csv_records(
+    path: Path, delimiter: str, encoding: str, header_row: int = 1
+) -> Iterator[tuple[int, list[str]]]:
     """(line where the record starts, fields) for each data record after the header."""
     py_encoding = _python_encoding(encoding)
     with open_binary(path) as raw:
         text = io.TextIOWrapper(
             raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, errors="replace", newline=""
         )
+        _skip_lines(text, header_row - 1)
         reader = csv.reader(text, delimiter=delimiter)
         next(reader, None)
         start = reader.line_num + 1
         for fields in reader:
-            yield start, fields
+            yield start + header_row - 1, fields
             start = reader.line_num + 1
 
 

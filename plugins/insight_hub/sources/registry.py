@@ -75,6 +75,8 @@ class Mapping(BaseModel):
     format: Literal["csv", "jsonl", "parquet"] = "csv"
     delimiter: str = ","
     encoding: str = "utf-8"
+    # Line of the header in CSV exports that start with a title or report lines (1 = first line).
+    header_row: int = Field(default=1, ge=1)
     timezone: str = "UTC"
     columns: dict[str, str | ColumnMap]
 

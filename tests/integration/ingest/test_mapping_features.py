@@ -106,3 +106,19 @@ def test_durations_templates_and_conditional_values(fresh_db, tmp_path):
         reasons = conn.execute("select reasons from quarantine.interaction").fetchone()[0]
     assert rows == [("ID1", "2021-03-28 01:00:05+00", 3723), ("ID2", None, None)]
     assert reasons == ["talk_seconds: not a duration"]
+
+
+def test_exports_with_title_lines_above_the_header(fresh_db, tmp_path):
+    mapping = _mapping(
+        tmp_path,
+        "entity: agent\nformat: csv\nheader_row: 3\ncolumns:\n  agent_id: Agent\n  cost_per_hour: Rate\n",
+    )
+    path = tmp_path / "agents.csv"
+    path.write_text("Agent cost report\nexported 2026-01-31\nAgent,Rate\nA1,20\nA2,21,extra\nA3,22\n")
+    result = load_file(fresh_db, "contact_centre", path, mapping, SUITES / "agent.json", max_reject_share=0.5)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    with psycopg.connect(fresh_db) as conn:
+        loaded = conn.execute("select agent_id, cost_per_hour::int from raw.agent order by 1").fetchall()
+        reasons = conn.execute("select reasons from quarantine.agent").fetchone()[0]
+    assert loaded == [("A1", 20), ("A3", 22)]
+    assert reasons == ["line 5: expected 2 fields, found 3"]
