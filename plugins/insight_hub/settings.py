@@ -81,10 +81,6 @@ class Settings(BaseSettings):
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
-    @property
-    def output_dir(self) -> Path:
-        return self.home / "output"
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

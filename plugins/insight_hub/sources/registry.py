@@ -256,11 +256,6 @@ class Registry:
             raise ContractError(f"{mapping_path}: maps {mapping.entity!r}, expected {entity!r}")
         return mapping
 
-    def entities(self, source: str) -> list[str]:
-        if source not in self.sources:
-            raise ContractError(f"{self.path}: no source named {source!r} (known: {', '.join(self.sources)})")
-        return list(self.sources[source].entities)
-
 
 def load_mapping(path: Path) -> Mapping:
     mapping = load_yaml_model(Path(path), Mapping)
