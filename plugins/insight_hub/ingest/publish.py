@@ -90,11 +90,18 @@ def publish(
     return loaded, quarantined
 
 
+# PostgreSQL functions take at most 100 arguments: jsonb_build_object holds 50 key/value pairs.
+PAIRS_PER_OBJECT = 50
+
+
 def _extra_expr(unmapped: list[str]) -> sql.Composable:
-    """jsonb of the export columns the mapping does not use (null when there are none)."""
+    """jsonb of every export column the mapping does not use (null when there are none)."""
     if not unmapped:
         return sql.SQL("null::jsonb")
-    pairs = sql.SQL(", ").join(
-        sql.SQL("{}, i.{}").format(sql.Literal(c), sql.Identifier(c)) for c in unmapped[:50]
-    )
-    return sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(pairs)
+    objects = [
+        sql.SQL("jsonb_build_object({})").format(
+            sql.SQL(", ").join(sql.SQL("{}, i.{}").format(sql.Literal(c), sql.Identifier(c)) for c in chunk)
+        )
+        for chunk in (unmapped[i : i + PAIRS_PER_OBJECT] for i in range(0, len(unmapped), PAIRS_PER_OBJECT))
+    ]
+    return sql.SQL("jsonb_strip_nulls({})").format(sql.SQL(" || ").join(objects))

@@ -122,3 +122,21 @@ def test_exports_with_title_lines_above_the_header(fresh_db, tmp_path):
         reasons = conn.execute("select reasons from quarantine.agent").fetchone()[0]
     assert loaded == [("A1", 20), ("A3", 22)]
     assert reasons == ["line 5: expected 2 fields, found 3"]
+
+
+def test_every_unmapped_column_is_kept_however_many(fresh_db, tmp_path):
+    mapping = load_mapping(ROOT / "examples" / "demo" / "mappings" / "agent.yaml")
+    extra = [f"extra_{n:03d}" for n in range(120)]
+    path = tmp_path / "agents.csv"
+    path.write_text(
+        ",".join(["agent_id", "name", "team", "site", "cost_per_hour", *extra])
+        + "\n"
+        + ",".join(["A1", "n", "t", "s", "20", *(f"v{n}" for n in range(120))])
+        + "\n"
+    )
+    load_file(fresh_db, "contact_centre", path, mapping, SUITES / "agent.json")
+    with psycopg.connect(fresh_db) as conn:
+        kept = conn.execute("select _extra from raw.agent").fetchone()[0]
+        recorded = conn.execute("select unmapped_columns from ops.load_batch").fetchone()[0]
+    assert kept == {name: f"v{n}" for n, name in enumerate(extra)}
+    assert recorded == extra
