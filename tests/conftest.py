@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from insight_hub.settings import Settings
-from insight_hub.warehouse import WAREHOUSE_DB, embedded_server, warehouse_url
+from insight_hub.warehouse import embedded_server, warehouse_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,4 +51,4 @@ def fresh_db(warehouse, settings, request):
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
-__all__ = ["ROOT", "WAREHOUSE_DB", "make_settings"]
+__all__ = ["ROOT", "make_settings"]

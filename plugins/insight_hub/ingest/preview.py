@@ -34,7 +34,7 @@ def preview(url: str, path: Path, mapping: Mapping, suite_path: Path, limit: int
         try:
             checked = check_batch(conn, url, tables, path, mapping, suite_path)
             columns = mapping.contract.column_names
-            q = tables.name("quarantine")
+            q = tables.quarantine
             rows = conn.execute(
                 sql.SQL(
                     "select _record_no, {} from {} t where not exists "

@@ -11,7 +11,7 @@ from insight_hub.ingest.stage import StageTables
 
 def collect_quarantine(conn: psycopg.Connection, tables: StageTables, row_failures: list) -> None:
     """stage.quarantine_<batch>: (record, reason) for parse errors and failed row-level expectations."""
-    q = tables.name("quarantine")
+    q = tables.quarantine
     conn.execute(
         sql.SQL("create unlogged table {} (_record_no bigint not null, reason text not null)").format(q)
     )
@@ -31,7 +31,7 @@ def collect_quarantine(conn: psycopg.Connection, tables: StageTables, row_failur
 
 def count_quarantined(conn: psycopg.Connection, tables: StageTables) -> int:
     row = conn.execute(
-        sql.SQL("select count(distinct _record_no) from {}").format(tables.name("quarantine"))
+        sql.SQL("select count(distinct _record_no) from {}").format(tables.quarantine)
     ).fetchone()
     return int(row[0])
 
@@ -47,7 +47,7 @@ def publish(
 ) -> tuple[int, int]:
     """Replace the batch's rows; returns (rows loaded, rows quarantined). Caller owns the transaction."""
     entity = sql.Identifier(contract.entity)
-    q = tables.name("quarantine")
+    q = tables.quarantine
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in contract.column_names)
     conn.execute(sql.SQL("delete from raw.{} where _batch_key = %s").format(entity), (batch_key,))
     loaded = conn.execute(

@@ -61,6 +61,11 @@ class StageTables:
         return self.name("typed")
 
     @property
+    def quarantine(self) -> sql.Composed:
+        """(record, reason) pairs collected before publishing."""
+        return self.name("quarantine")
+
+    @property
     def typed_table_name(self) -> str:
         return f"typed_{self.tag}"
 
@@ -100,7 +105,7 @@ def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mappin
         ).format(tables.incoming, sql.SQL(", ").join(col_defs))
     )
     if mapping.format == "csv":
-        encoding = PG_ENCODINGS.get(files._python_encoding(mapping.encoding), mapping.encoding.upper())
+        encoding = PG_ENCODINGS.get(files.python_encoding(mapping.encoding), mapping.encoding.upper())
         copy = sql.SQL(
             "copy {} ({}) from stdin with (format csv, header true, delimiter {}, encoding {})"
         ).format(

@@ -62,7 +62,7 @@ def airflow_executable() -> str:
 
 
 def run_airflow(args: list[str], env: dict[str, str], log_file: Path) -> str:
-    """Run `airflow <args>`, output to `log_file`; raise with the log's tail when it fails."""
+    """Run `airflow <args>` with its output in `log_file`; a failure names the command and the log."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w") as fh:
         proc = subprocess.run(

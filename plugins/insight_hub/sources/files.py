@@ -59,6 +59,13 @@ def checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _decoded(raw: IO[bytes], encoding: str, **kwargs) -> io.TextIOWrapper:
+    """Text over a binary stream; for UTF-8, utf-8-sig drops a byte-order mark that would otherwise
+    stick to the first column name."""
+    name = python_encoding(encoding)
+    return io.TextIOWrapper(raw, encoding="utf_8_sig" if name == "utf_8" else name, **kwargs)
+
+
 def _skip_lines(stream: IO, lines: int) -> None:
     for _ in range(lines):
         if not stream.readline():
@@ -67,11 +74,7 @@ def _skip_lines(stream: IO, lines: int) -> None:
 
 def csv_header(path: Path, delimiter: str, encoding: str, header_row: int = 1) -> list[str]:
     with open_binary(path) as raw:
-        py_encoding = _python_encoding(encoding)
-        # utf-8-sig drops a byte-order mark, which would otherwise stick to the first column name.
-        text = io.TextIOWrapper(
-            raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, newline=""
-        )
+        text = _decoded(raw, encoding, newline="")
         try:
             _skip_lines(text, header_row - 1)
             header = next(csv.reader(text, delimiter=delimiter))
@@ -90,7 +93,7 @@ def csv_body_chunks(path: Path, encoding: str, header_row: int = 1) -> Iterator[
         _skip_lines(raw, header_row - 1)
         first = header_row == 1
         for block in iter(lambda: raw.read(CHUNK), b""):
-            if first and _python_encoding(encoding) == "utf_8" and block.startswith(codecs.BOM_UTF8):
+            if first and python_encoding(encoding) == "utf_8" and block.startswith(codecs.BOM_UTF8):
                 block = block[len(codecs.BOM_UTF8) :]
             first = False
             yield block
@@ -100,11 +103,8 @@ def csv_records(
     path: Path, delimiter: str, encoding: str, header_row: int = 1
 ) -> Iterator[tuple[int, list[str]]]:
     """(line where the record starts, fields) for each data record after the header."""
-    py_encoding = _python_encoding(encoding)
     with open_binary(path) as raw:
-        text = io.TextIOWrapper(
-            raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, errors="replace", newline=""
-        )
+        text = _decoded(raw, encoding, errors="replace", newline="")
         _skip_lines(text, header_row - 1)
         reader = csv.reader(text, delimiter=delimiter)
         next(reader, None)
@@ -117,10 +117,7 @@ def csv_records(
 def jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, dict | None]]:
     """(line number, raw line, parsed object or None when the line is not a JSON object)."""
     with open_binary(path) as raw:
-        py_encoding = _python_encoding(encoding)
-        text = io.TextIOWrapper(
-            raw, encoding="utf_8_sig" if py_encoding == "utf_8" else py_encoding, errors="replace"
-        )
+        text = _decoded(raw, encoding, errors="replace")
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue
@@ -170,5 +167,5 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _python_encoding(name: str) -> str:
+def python_encoding(name: str) -> str:
     return codecs.lookup(name).name.replace("-", "_") if name else "utf_8"
