@@ -12,7 +12,7 @@ from pathlib import Path
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.orchestration.assets import SOURCES
 from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR, MANIFEST_PATH
-from insight_hub.orchestration.environment import AirflowCommandFailed, airflow_env, run_airflow
+from insight_hub.orchestration.environment import airflow_env, run_airflow
 from insight_hub.settings import Settings
 from insight_hub.sources.files import SourceFileError
 from insight_hub.warehouse import ensure_warehouse, warehouse_url
@@ -108,6 +108,3 @@ def run_pipeline(
         if state != "success":
             raise PipelineFailed(f"DAG {dag_id} finished {state}; see {log_file}")
     return report
-
-
-__all__ = ["AirflowCommandFailed", "PipelineFailed", "PipelineReport", "run_pipeline"]

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         validation_alias="INSIGHT_HUB_EXPECTATIONS_DIR",
         description="Folder of Great Expectations suites, one JSON file per entity.",
     )
+    airflow_metadata_url: str | None = Field(
+        default=None,
+        validation_alias="AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        description="Airflow's own metadata database. Unset: the embedded server, or SQLite when WAREHOUSE_URL is set.",
+    )
     embedded_port: int = Field(
         default=55432,
         validation_alias="INSIGHT_HUB_PG_PORT",

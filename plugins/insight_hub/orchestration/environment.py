@@ -22,9 +22,8 @@ class AirflowCommandFailed(RuntimeError):
 
 def metadata_db_url(settings: Settings) -> str:
     """Airflow's own database: a user's choice, else the embedded server, else SQLite beside Airflow's home."""
-    configured = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
-    if configured:
-        return configured
+    if settings.airflow_metadata_url:
+        return settings.airflow_metadata_url
     if settings.warehouse_url:
         # Nothing embedded starts when the warehouse is elsewhere; keep Airflow's state local.
         return f"sqlite:///{settings.airflow_home / 'airflow.db'}"
