@@ -47,6 +47,8 @@ def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db_url(settings),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_home / "logs"),
             f"AIRFLOW_CONN_{settings.warehouse_conn_id.upper()}": warehouse_url,
+            # Airflow starts its own components as `airflow ...`: find the one beside this interpreter.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
             "NO_PROXY": "*",
             # cosmos reports usage to a third party unless told not to.
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
