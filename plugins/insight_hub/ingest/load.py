@@ -150,7 +150,10 @@ def check_batch(
     used = {c for m in mapping.column_maps().values() for c in m.export_columns()}
     unmapped = [c for c in staged_columns if c not in used]
     rows_read = conn.execute(sql.SQL("select count(*) from {}").format(tables.incoming)).fetchone()[0]
-    validation = validate_table(sqlalchemy_url(url), "stage", tables.typed_table_name, suite_path)
+    typed_rows = conn.execute(sql.SQL("select count(*) from {}").format(tables.typed)).fetchone()[0]
+    validation = validate_table(
+        sqlalchemy_url(url), "stage", tables.typed_table_name, suite_path, row_count=typed_rows
+    )
     pub.collect_quarantine(conn, tables, validation.row_failures)
     return CheckedBatch(
         rows_read,
@@ -165,17 +168,20 @@ def check_batch(
 
 def _incompatible_columns(conn: psycopg.Connection, tables: StageTables, mapping: Mapping) -> list[str]:
     """Typed columns where not one value parses: the export changed type, so reject rather than quarantine all."""
+    typed = [c for c in mapping.contract.columns if c.type != "text" and c.name in mapping.columns]
+    if not typed:
+        return []
+    # One scan counts, per column, the values present and the values that failed to parse.
+    counts = sql.SQL(", ").join(
+        sql.SQL("count({c}), count(*) filter (where {r} = any(_errors))").format(
+            c=sql.Identifier(col.name), r=sql.Literal(f"{col.name}: not a valid {col.type}")
+        )
+        for col in typed
+    )
+    row = conn.execute(sql.SQL("select {} from {}").format(counts, tables.checked)).fetchone()
     out = []
-    for col in mapping.contract.columns:
-        if col.type == "text" or col.name not in mapping.columns:
-            continue
-        reason = f"{col.name}: not a valid {col.type}"
-        present, failed = conn.execute(
-            sql.SQL("select count({c}), count(*) filter (where %s = any(_errors)) from {t}").format(
-                c=sql.Identifier(col.name), t=tables.checked
-            ),
-            (reason,),
-        ).fetchone()
+    for i, col in enumerate(typed):
+        present, failed = row[2 * i], row[2 * i + 1]
         if failed > 1 and failed == present:
             out.append(
                 f"column {col.name}: none of its {present} values is a valid {col.type} (incompatible type)"

@@ -71,10 +71,24 @@ def load_suite_dict(path: Path) -> dict:
     return data
 
 
-def validate_table(sqlalchemy_url: str, schema: str, table: str, suite_path: Path) -> Validation:
-    """Validate `schema.table` with the suite at `suite_path`; nothing is written by GX itself."""
+def validate_table(
+    sqlalchemy_url: str, schema: str, table: str, suite_path: Path, *, row_count: int
+) -> Validation:
+    """Validate `schema.table` (`row_count` rows) with the suite at `suite_path`; GX itself writes nothing.
+
+    Two passes keep a clean batch cheap. The first asks only pass or fail, which GX answers for all
+    map expectations with a few bundled aggregate queries. The second asks for details (counts,
+    observed values, the unexpected-index query) only where they say something: failed
+    expectations, batch-level ones (their observed value is the point) and `mostly` thresholds.
+    A row-level expectation that passed outright failed on no row of the `row_count`.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
 
     suite_dict = load_suite_dict(suite_path)
     context = gx.get_context(mode="ephemeral")
@@ -83,21 +97,46 @@ def validate_table(sqlalchemy_url: str, schema: str, table: str, suite_path: Pat
     asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)
     batch = asset.add_batch_definition_whole_table("staged").get_batch()
     suite = context.suites.add(gx.ExpectationSuite(**suite_dict))
-    result = batch.validate(
-        suite,
-        result_format={
-            "result_format": "SUMMARY",
-            "unexpected_index_column_names": [INDEX_COLUMN],
-            "return_unexpected_index_query": True,
-        },
-    )
+    screen = {
+        res.expectation_config.id: res for res in batch.validate(suite, result_format="BOOLEAN_ONLY").results
+    }
+
+    def needs_detail(exp) -> bool:
+        row_level = isinstance(
+            exp, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation
+        )
+        return not row_level or not screen[exp.id].success or (getattr(exp, "mostly", 1) or 1) < 1
+
+    detailed = {}
+    wanted = [exp for exp in suite.expectations if needs_detail(exp)]
+    if wanted:
+        detail_suite = context.suites.add(
+            gx.ExpectationSuite(name=f"{suite.name}__detail", expectations=[e.configuration for e in wanted])
+        )
+        result = batch.validate(
+            detail_suite,
+            result_format={
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": [INDEX_COLUMN],
+                "return_unexpected_index_query": True,
+            },
+        )
+        by_id = {res.expectation_config.id: res for res in result.results}
+        # The detail suite's expectations are copies, in the same order, with ids of their own.
+        detailed = {
+            orig.id: by_id[copy.id] for orig, copy in zip(wanted, detail_suite.expectations, strict=True)
+        }
+
     validation = Validation(suite=suite_dict.get("name", suite_path.stem))
-    for res in result.results:
-        config = res.expectation_config
+    for exp in suite.expectations:
+        config = exp.configuration
+        res = detailed.get(exp.id)
+        if res is not None:
+            success, details = bool(res.success), res.result or {}
+        else:
+            success, details = True, {"unexpected_count": 0, "element_count": row_count}
         meta = config.meta or {}
-        kwargs = config.kwargs
-        column = kwargs.get("column") or kwargs.get("column_A")
-        details = res.result or {}
+        column = config.kwargs.get("column") or config.kwargs.get("column_A")
         query = details.get("unexpected_index_query")
         validation.outcomes.append(
             ExpectationOutcome(
@@ -105,11 +144,11 @@ def validate_table(sqlalchemy_url: str, schema: str, table: str, suite_path: Pat
                 expectation_type=config.type,
                 column=column,
                 severity=meta["severity"],
-                success=bool(res.success),
+                success=success,
                 unexpected_count=details.get("unexpected_count"),
                 observed_value=details.get("observed_value"),
                 reason=meta.get("reason") or f"{config.type} on {column or 'the batch'}",
-                unexpected_query=str(query).strip().rstrip(";") if query and not res.success else None,
+                unexpected_query=str(query).strip().rstrip(";") if query and not success else None,
                 element_count=details.get("element_count"),
             )
         )
