@@ -60,4 +60,4 @@ clean:
 
 ROWS ?= 1000000
 bench-ingest: $(STAMP)
-	$(BIN)/python bench/ingest.py --rows $(ROWS)
+	$(BIN)/python bench/ingest.py --rows $(ROWS) $(if $(METHODS),--methods $(METHODS))

@@ -12,7 +12,7 @@ from pathlib import Path
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.orchestration.assets import SOURCES
 from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR, MANIFEST_PATH
-from insight_hub.orchestration.environment import airflow_env, run_airflow
+from insight_hub.orchestration.environment import AirflowCommandFailed, airflow_env, run_airflow
 from insight_hub.settings import Settings
 from insight_hub.sources.files import SourceFileError
 from insight_hub.warehouse import ensure_warehouse, warehouse_url
@@ -73,7 +73,13 @@ def build_manifest(env: dict[str, str]) -> Path:
 
 def dag_test(dag_id: str, logical_date: str, env: dict[str, str], log_dir: Path) -> tuple[str, Path]:
     log_file = log_dir / f"{dag_id}.log"
-    output = run_airflow(["dags", "test", dag_id, logical_date], env, log_file)
+    try:
+        output = run_airflow(["dags", "test", dag_id, logical_date], env, log_file)
+    except AirflowCommandFailed:
+        # `dags test` exits non-zero when the run fails; the run's own state says more than the exit code.
+        output = log_file.read_text(errors="replace")
+        if not DAG_RUN_STATE.search(output):
+            raise
     states = [state for dag, state in DAG_RUN_STATE.findall(output) if dag == dag_id]
     state = states[-1] if states else "unknown"
     return state, log_file

@@ -64,6 +64,24 @@ class Settings(BaseSettings):
         validation_alias="INSIGHT_HUB_MAX_REJECT_SHARE",
         description="Share of quarantined rows above which a whole batch is rejected.",
     )
+    freshness_hours: float = Field(
+        default=48.0,
+        gt=0,
+        validation_alias="INSIGHT_HUB_FRESHNESS_HOURS",
+        description="A batch whose newest event is older than this (hours before validation) is reported stale.",
+    )
+    data_docs: bool = Field(
+        default=True,
+        validation_alias="INSIGHT_HUB_DATA_DOCS",
+        description="Add every validation to the Great Expectations Data Docs site under the home folder.",
+    )
+    volume_band: float = Field(
+        default=3.0,
+        gt=1,
+        validation_alias="INSIGHT_HUB_VOLUME_BAND",
+        description="A batch with fewer than median/band or more than median*band rows of the entity's recent "
+        "batches is reported.",
+    )
 
     def as_env(self) -> dict[str, str]:
         """These settings as the environment variables that would produce them (for child processes)."""

@@ -60,7 +60,12 @@ def test_dags_import_without_errors_or_io(tmp_path):
         "source_sales",
         "transform",
     }
-    assert result["dags"]["source_crm"]["tasks"] == ["load_account", "load_contact", "load_owner"]
+    # Stage, validate and publish are tasks of their own per entity; only publish updates the Asset.
+    assert result["dags"]["source_crm"]["tasks"] == [
+        f"{step}_{entity}"
+        for step in ("publish", "stage", "validate")
+        for entity in ("account", "contact", "owner")
+    ]
     assert result["dags"]["source_crm"]["outlets"] == ["raw.account", "raw.contact", "raw.owner"]
     # cosmos rendered one run task and one test task per dbt model from the manifest.
     transform_tasks = result["dags"]["transform"]["tasks"]

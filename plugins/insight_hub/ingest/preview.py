@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from insight_hub.ingest.load import CheckedBatch, check_batch
+from insight_hub.ingest.load import CheckedBatch, check_file
 from insight_hub.ingest.stage import StageTables
 from insight_hub.sources.registry import Mapping
 from insight_hub.warehouse.schema import bootstrap
@@ -32,7 +32,7 @@ def preview(url: str, path: Path, mapping: Mapping, suite_path: Path, limit: int
         bootstrap(conn)
         tables.drop_all(conn)
         try:
-            checked = check_batch(conn, url, tables, path, mapping, suite_path)
+            checked = check_file(conn, url, tables, path, mapping, suite_path)
             columns = mapping.contract.column_names
             q = tables.quarantine
             rows = conn.execute(

@@ -12,6 +12,7 @@ from insight_hub.ingest.stage import StageTables
 def collect_quarantine(conn: psycopg.Connection, tables: StageTables, row_failures: list) -> None:
     """stage.quarantine_<batch>: (record, reason) for parse errors and failed row-level expectations."""
     q = tables.quarantine
+    conn.execute(sql.SQL("drop table if exists {}").format(q))
     conn.execute(
         sql.SQL("create unlogged table {} (_record_no bigint not null, reason text not null)").format(q)
     )

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 
 from insight_hub.contracts import ContractError
-from insight_hub.ingest.extract import read_watermark, save_watermark, write_extract
-from insight_hub.ingest.load import BatchRejected, BatchResult, load_file
+from insight_hub.ingest.extract import read_watermark, write_extract
+from insight_hub.ingest.load import (
+    BatchRejected,
+    BatchResult,
+    StageLost,
+    Watermark,
+    publish_batch,
+    stage_batch,
+    validate_batch,
+)
 from insight_hub.ingest.stage import StagingError
 from insight_hub.settings import Settings, get_settings
 from insight_hub.sources import files
@@ -23,57 +32,37 @@ from insight_hub.warehouse.schema import bootstrap
 log = logging.getLogger(__name__)
 
 
-def _load_one(
+def _stage_one(
     summary: EntityLoadSummary,
     url: str,
     source: str,
     path: Path,
     mapping: Mapping,
-    suite: Path,
-    settings: Settings,
     airflow_run_id: str | None,
-    after_publish=None,
-) -> BatchResult | None:
+    watermark: Watermark | None = None,
+) -> None:
     try:
-        result = load_file(
-            url,
-            source,
-            path,
-            mapping,
-            suite,
-            max_reject_share=settings.max_reject_share,
-            airflow_run_id=airflow_run_id,
-            after_publish=after_publish,
-        )
-    except (BatchRejected, StagingError, files.SourceFileError) as exc:
+        result = stage_batch(url, source, path, mapping, airflow_run_id=airflow_run_id, watermark=watermark)
+    except (StagingError, files.SourceFileError) as exc:
         log.error("%s: %s", mapping.entity, exc)
         summary.errors.append(str(exc))
-        return None
-    log.info(
-        "%s %s: %s, read %d, loaded %d, quarantined %d",
-        mapping.entity,
-        path.name,
-        result.status,
-        result.rows_read,
-        result.rows_loaded,
-        result.rows_quarantined,
-    )
+        return
+    log.info("%s %s: %s, read %d", mapping.entity, path.name, result.status, result.rows_read)
     summary.batches.append(result)
-    return result
 
 
-def _load_extract(
+def _stage_extract(
     summary: EntityLoadSummary,
     url: str,
     source: str,
     entity: str,
     feed: SqlFeed | ApiFeed,
     mapping: Mapping,
-    suite: Path,
     settings: Settings,
     airflow_run_id: str | None,
 ) -> None:
-    """Extract everything past the feed's watermark to one file, load it, and move the watermark with it."""
+    """Extract everything past the feed's watermark to one file and stage it; the watermark moves when
+    that batch publishes."""
     if mapping.format != "jsonl":
         raise ContractError(
             f"mapping for {feed.feed_id} must use format: jsonl (records are extracted as JSON)"
@@ -93,14 +82,8 @@ def _load_extract(
         log.info("%s %s: nothing new since %s", entity, feed.feed_id, since)
         return
     summary.files_found += 1
-
-    def move_watermark(conn: psycopg.Connection) -> None:
-        if high is not None:
-            save_watermark(conn, feed.feed_id, entity, high)
-
-    _load_one(
-        summary, url, source, path, mapping, suite, settings, airflow_run_id, after_publish=move_watermark
-    )
+    watermark = Watermark(feed.feed_id, high) if high is not None else None
+    _stage_one(summary, url, source, path, mapping, airflow_run_id, watermark)
 
 
 class EntityNotConfigured(LookupError):
@@ -108,7 +91,11 @@ class EntityNotConfigured(LookupError):
 
 
 class EntityLoadFailed(RuntimeError):
-    """At least one batch of the entity was rejected or could not be staged."""
+    """At least one batch of the entity was rejected or could not be staged; `summary` has the rest."""
+
+    def __init__(self, message: str, summary: EntityLoadSummary):
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass
@@ -131,12 +118,20 @@ class EntityLoadSummary:
     def rows_quarantined(self) -> int:
         return sum(b.rows_quarantined for b in self.batches)
 
+    def raise_for_errors(self, what: str) -> None:
+        if self.errors:
+            raise EntityLoadFailed(
+                f"{self.entity}: {len(self.errors)} batch(es) {what}: " + " | ".join(self.errors), self
+            )
+
     def as_dict(self) -> dict:
         """Counts only: safe for XCom and logs (no customer values)."""
         return {
             "source": self.source,
             "entity": self.entity,
             "files_found": self.files_found,
+            "batches_staged": sum(b.status == "staged" for b in self.batches),
+            "batches_validated": sum(b.status == "validated" for b in self.batches),
             "batches_published": sum(b.status == "published" for b in self.batches),
             "batches_skipped": sum(b.status == "skipped" for b in self.batches),
             "rows_read": self.rows_read,
@@ -144,6 +139,107 @@ class EntityLoadSummary:
             "rows_quarantined": self.rows_quarantined,
             "errors": self.errors,
         }
+
+
+def stage_entity(
+    url: str,
+    source: str,
+    entity: str,
+    *,
+    settings: Settings | None = None,
+    airflow_run_id: str | None = None,
+) -> EntityLoadSummary:
+    """Stage each new file of every feed of the entity (files matching its pattern, SQL and API extracts);
+    raise EntityLoadFailed after trying them all if any could not be staged."""
+    settings = settings or get_settings()
+    feeds = Registry(settings.sources_file).feeds(entity)
+    if not feeds:
+        raise EntityNotConfigured(f"{settings.sources_file} does not feed entity {entity!r}")
+    summary = EntityLoadSummary(source, entity)
+    for feed, mapping in feeds:
+        try:
+            if isinstance(feed, FileFeed):
+                for path in files.discover(settings.landing_dir, feed.pattern):
+                    summary.files_found += 1
+                    _stage_one(summary, url, source, path, mapping, airflow_run_id)
+            else:
+                _stage_extract(summary, url, source, entity, feed, mapping, settings, airflow_run_id)
+        except (files.SourceFileError, SqlSourceError, ApiSourceError) as exc:
+            log.error("%s: %s", entity, exc)
+            summary.errors.append(str(exc))
+    summary.raise_for_errors("not staged")
+    return summary
+
+
+def _batches_in(url: str, entity: str, status: str) -> list[int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        bootstrap(conn)
+        rows = conn.execute(
+            "select batch_id from ops.load_batch where entity = %s and status = %s order by batch_id",
+            (entity, status),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def validate_entity(
+    url: str, source: str, entity: str, *, settings: Settings | None = None
+) -> EntityLoadSummary:
+    """Validate every staged batch of the entity with its suite; raise EntityLoadFailed naming each
+    rejected batch's failed expectations and counts."""
+    settings = settings or get_settings()
+    suite = settings.expectations_dir / f"{entity}.json"
+    summary = EntityLoadSummary(source, entity)
+    for batch_id in _batches_in(url, entity, "staged"):
+        try:
+            result = validate_batch(
+                url,
+                batch_id,
+                suite,
+                max_reject_share=settings.max_reject_share,
+                freshness=timedelta(hours=settings.freshness_hours),
+                volume_band=settings.volume_band,
+                docs_root=settings.home if settings.data_docs else None,
+            )
+        except (BatchRejected, StageLost) as exc:
+            log.error("%s: %s", entity, exc)
+            summary.errors.append(str(exc))
+            continue
+        log.info(
+            "%s batch %d: %s, %d of %d rows to quarantine",
+            entity,
+            batch_id,
+            result.status,
+            result.rows_quarantined,
+            result.rows_read,
+        )
+        for warning in result.warnings:
+            log.warning("%s batch %d: %s", entity, batch_id, warning)
+        summary.batches.append(result)
+    summary.raise_for_errors("rejected")
+    return summary
+
+
+def publish_entity(url: str, source: str, entity: str) -> EntityLoadSummary:
+    """Publish every validated batch of the entity, oldest first (a later batch supersedes an earlier)."""
+    summary = EntityLoadSummary(source, entity)
+    for batch_id in _batches_in(url, entity, "validated"):
+        try:
+            result = publish_batch(url, batch_id)
+        except StageLost as exc:
+            log.error("%s: %s", entity, exc)
+            summary.errors.append(str(exc))
+            continue
+        log.info(
+            "%s batch %d: %s, loaded %d, quarantined %d",
+            entity,
+            batch_id,
+            result.status,
+            result.rows_loaded,
+            result.rows_quarantined,
+        )
+        summary.batches.append(result)
+    summary.raise_for_errors("not published")
+    return summary
 
 
 def load_entity(
@@ -154,27 +250,27 @@ def load_entity(
     settings: Settings | None = None,
     airflow_run_id: str | None = None,
 ) -> EntityLoadSummary:
-    """Load each file matching the entity's pattern once; raise EntityLoadFailed after trying them all."""
+    """Stage, validate and publish the entity in this process. Batches that stage go on even when another
+    file of the entity fails; EntityLoadFailed at the end lists every batch not published."""
     settings = settings or get_settings()
-    registry = Registry(settings.sources_file)
-    feeds = registry.feeds(entity)
-    if not feeds:
-        raise EntityNotConfigured(f"{settings.sources_file} does not feed entity {entity!r}")
-    suite = settings.expectations_dir / f"{entity}.json"
-    summary = EntityLoadSummary(source, entity)
-    for feed, mapping in feeds:
-        try:
-            if isinstance(feed, FileFeed):
-                for path in files.discover(settings.landing_dir, feed.pattern):
-                    summary.files_found += 1
-                    _load_one(summary, url, source, path, mapping, suite, settings, airflow_run_id)
-            else:
-                _load_extract(summary, url, source, entity, feed, mapping, suite, settings, airflow_run_id)
-        except (files.SourceFileError, SqlSourceError, ApiSourceError) as exc:
-            log.error("%s: %s", entity, exc)
-            summary.errors.append(str(exc))
-    if summary.errors:
-        raise EntityLoadFailed(
-            f"{entity}: {len(summary.errors)} batch(es) not published: " + " | ".join(summary.errors)
-        )
+    staged = _summary_of(
+        lambda: stage_entity(url, source, entity, settings=settings, airflow_run_id=airflow_run_id)
+    )
+    validated = _summary_of(lambda: validate_entity(url, source, entity, settings=settings))
+    published = _summary_of(lambda: publish_entity(url, source, entity))
+    summary = EntityLoadSummary(
+        source,
+        entity,
+        files_found=staged.files_found,
+        batches=[b for b in staged.batches if b.status == "skipped"] + published.batches,
+        errors=staged.errors + validated.errors + published.errors,
+    )
+    summary.raise_for_errors("not published")
     return summary
+
+
+def _summary_of(step) -> EntityLoadSummary:
+    try:
+        return step()
+    except EntityLoadFailed as exc:
+        return exc.summary

@@ -28,20 +28,34 @@ def build_source_dag(source: str, entities: list[str], schedule: str = "@daily")
         default_args=DEFAULT_ARGS,
         tags=["insight-hub", "source", source],
         doc_md=(
-            f"Loads the **{source}** source: for each entity ({', '.join(entities)}), every landed file "
-            "is staged, validated by its Great Expectations suite and published as one batch. "
-            "Each entity's raw Asset is updated only when all its batches published."
+            f"Loads the **{source}** source. For each entity ({', '.join(entities)}): `stage_<entity>` "
+            "copies every new file (or SQL/API extract) into stage tables and types it; "
+            "`validate_<entity>` runs the entity's Great Expectations suite, quarantines failing rows "
+            "and fails on a rejected batch, naming the failed expectations and counts; "
+            "`publish_<entity>` replaces each batch's rows in `raw` and updates the entity's Asset."
         ),
     )
     def source_dag():
         for entity in entities:
 
-            @task(task_id=f"load_{entity}", outlets=[raw_asset(entity)])
-            def load(entity: str = entity, **context) -> dict:
-                from insight_hub.orchestration.tasks import load_entity_task
+            @task(task_id=f"stage_{entity}")
+            def stage(entity: str = entity, **context) -> dict:
+                from insight_hub.orchestration.tasks import stage_entity_task
 
-                return load_entity_task(source, entity, context["run_id"])
+                return stage_entity_task(source, entity, context["run_id"])
 
-            load()
+            @task(task_id=f"validate_{entity}")
+            def validate(entity: str = entity) -> dict:
+                from insight_hub.orchestration.tasks import validate_entity_task
+
+                return validate_entity_task(source, entity)
+
+            @task(task_id=f"publish_{entity}", outlets=[raw_asset(entity)])
+            def publish(entity: str = entity) -> dict:
+                from insight_hub.orchestration.tasks import publish_entity_task
+
+                return publish_entity_task(source, entity)
+
+            stage() >> validate() >> publish()
 
     return source_dag()

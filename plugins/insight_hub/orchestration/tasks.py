@@ -3,21 +3,58 @@
 from __future__ import annotations
 
 
-def load_entity_task(source: str, entity: str, run_id: str) -> dict:
-    """Load every feed of one entity; the returned counts go to XCom (no customer values)."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    from insight_hub.ingest.runner import EntityNotConfigured, load_entity
+def _warehouse() -> tuple:
     from insight_hub.settings import get_settings
     from insight_hub.sources.connections import get_connection
 
     settings = get_settings()
-    url = get_connection(settings.warehouse_conn_id).postgres_url()
+    return settings, get_connection(settings.warehouse_conn_id).postgres_url()
+
+
+def stage_entity_task(source: str, entity: str, run_id: str) -> dict:
+    """Stage every new file of one entity; the returned counts go to XCom (no customer values)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from insight_hub.ingest.runner import EntityNotConfigured, stage_entity
+
+    settings, url = _warehouse()
     try:
-        summary = load_entity(url, source, entity, settings=settings, airflow_run_id=run_id)
+        summary = stage_entity(url, source, entity, settings=settings, airflow_run_id=run_id)
     except EntityNotConfigured as exc:
-        # Skipped, not failed: the entity's Asset is not updated, so nothing downstream sees new data.
+        # Skipped, not failed: validate and publish skip too, so the entity's Asset is not updated.
         raise AirflowSkipException(str(exc)) from exc
+    return summary.as_dict()
+
+
+def validate_entity_task(source: str, entity: str) -> dict:
+    """Validate the entity's staged batches. A rejection fails the task without retries (the same batch
+    fails the same way), its message listing the failed expectations and counts."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from insight_hub.ingest.runner import EntityLoadFailed, validate_entity
+
+    settings, url = _warehouse()
+    try:
+        return validate_entity(url, source, entity, settings=settings).as_dict()
+    except EntityLoadFailed as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def publish_entity_task(source: str, entity: str) -> dict:
+    """Publish the entity's validated batches; the task's outlet Asset is updated when it succeeds."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from insight_hub.ingest.runner import EntityLoadFailed, publish_entity
+
+    _, url = _warehouse()
+    try:
+        summary = publish_entity(url, source, entity)
+    except EntityLoadFailed as exc:
+        # Lost stage tables: the batch is marked failed and restages next run; a retry would find nothing.
+        raise AirflowFailException(str(exc)) from exc
+    if not any(b.status == "published" for b in summary.batches):
+        # Nothing new: skipped, so the Asset is not updated and nothing downstream runs for it.
+        raise AirflowSkipException(f"{entity}: no new batch to publish")
     return summary.as_dict()
 
 
@@ -25,10 +62,8 @@ def prepare_warehouse_task() -> None:
     """Create what dbt's sources expect (idempotent): an entity never fed still has its empty raw table."""
     import psycopg
 
-    from insight_hub.settings import get_settings
-    from insight_hub.sources.connections import get_connection
     from insight_hub.warehouse.schema import ensure_all
 
-    url = get_connection(get_settings().warehouse_conn_id).postgres_url()
+    _, url = _warehouse()
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_all(conn)

@@ -41,6 +41,8 @@ class ExpectationOutcome:
 class Validation:
     suite: str
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    # GX's own result object (values stripped), for Data Docs.
+    suite_result: object = None
 
     @property
     def row_failures(self) -> list[ExpectationOutcome]:
@@ -71,11 +73,29 @@ def load_suite_dict(path: Path) -> dict:
     return data
 
 
+# Result keys that carry row values (possibly personal data): never stored, logged or rendered.
+VALUE_KEYS = (
+    "partial_unexpected_list",
+    "partial_unexpected_counts",
+    "partial_unexpected_index_list",
+    "unexpected_list",
+    "unexpected_index_list",
+    "details",
+)
+
+
 def validate_table(
-    sqlalchemy_url: str, schema: str, table: str, suite_path: Path, *, row_count: int
+    sqlalchemy_url: str,
+    schema: str,
+    table: str,
+    suite_path: Path,
+    *,
+    row_count: int,
+    parameters: dict | None = None,
 ) -> Validation:
     """Validate `schema.table` (`row_count` rows) with the suite at `suite_path`; GX itself writes nothing.
 
+    `parameters` fill the suite's `{"$PARAMETER": name}` values (volume band, freshness limit).
     Two passes keep a clean batch cheap. The first asks only pass or fail, which GX answers for all
     map expectations with a few bundled aggregate queries. The second asks for details (counts,
     observed values, the unexpected-index query) only where they say something: failed
@@ -97,9 +117,9 @@ def validate_table(
     asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)
     batch = asset.add_batch_definition_whole_table("staged").get_batch()
     suite = context.suites.add(gx.ExpectationSuite(**suite_dict))
-    screen = {
-        res.expectation_config.id: res for res in batch.validate(suite, result_format="BOOLEAN_ONLY").results
-    }
+    parameters = parameters or {}
+    screened = batch.validate(suite, result_format="BOOLEAN_ONLY", expectation_parameters=parameters)
+    screen = {res.expectation_config.id: res for res in screened.results}
 
     def needs_detail(exp) -> bool:
         row_level = isinstance(
@@ -120,6 +140,7 @@ def validate_table(
                 "unexpected_index_column_names": [INDEX_COLUMN],
                 "return_unexpected_index_query": True,
             },
+            expectation_parameters=parameters,
         )
         by_id = {res.expectation_config.id: res for res in result.results}
         # The detail suite's expectations are copies, in the same order, with ids of their own.
@@ -128,36 +149,69 @@ def validate_table(
         }
 
     validation = Validation(suite=suite_dict.get("name", suite_path.stem))
+    combined = []
     for exp in suite.expectations:
-        config = exp.configuration
-        res = detailed.get(exp.id)
-        if res is not None:
-            success, details = bool(res.success), res.result or {}
-        else:
-            success, details = True, {"unexpected_count": 0, "element_count": row_count}
-        meta = config.meta or {}
-        column = config.kwargs.get("column") or config.kwargs.get("column_A")
-        query = details.get("unexpected_index_query")
-        validation.outcomes.append(
-            ExpectationOutcome(
-                name=meta.get("name") or f"{config.type}({column or ''})",
-                expectation_type=config.type,
-                column=column,
-                severity=meta["severity"],
-                success=success,
-                unexpected_count=details.get("unexpected_count"),
-                observed_value=details.get("observed_value"),
-                reason=meta.get("reason") or f"{config.type} on {column or 'the batch'}",
-                unexpected_query=str(query).strip().rstrip(";") if query and not success else None,
-                element_count=details.get("element_count"),
-            )
-        )
+        res = detailed.get(exp.id) or screen[exp.id]
+        for key in VALUE_KEYS:
+            (res.result or {}).pop(key, None)
+        combined.append(res)
+        validation.outcomes.append(_outcome(exp, res, row_count, f"{schema}.{table}"))
+    screened.results = combined
+    screened.success = all(r.success for r in combined)
+    validation.suite_result = screened
     return validation
+
+
+def _outcome(exp, res, row_count: int, table: str) -> ExpectationOutcome:
+    config = exp.configuration
+    meta = config.meta or {}
+    column = config.kwargs.get("column") or config.kwargs.get("column_A")
+    reason = meta.get("reason") or f"{config.type} on {column or 'the batch'}"
+    details = res.result or {}
+    if not details and res.success:
+        # Passed in the screening pass: no row failed.
+        details = {"unexpected_count": 0, "element_count": row_count}
+    failed_to_run = bool((res.exception_info or {}).get("raised_exception")) or any(
+        isinstance(v, dict) and v.get("raised_exception") for v in (res.exception_info or {}).values()
+    )
+    query = details.get("unexpected_index_query")
+    if config.type == "unexpected_rows_expectation" and not res.success and not failed_to_run:
+        # The expectation's own query is the row-level query: its rows, by record number, all of them.
+        own = config.kwargs["unexpected_rows_query"].replace(
+            "{batch}", f"(select * from {table}) as subselect"
+        )
+        query = f"select {INDEX_COLUMN} from ({own}) as unexpected"
+        details = {**details, "unexpected_count": details.get("observed_value")}
+    if failed_to_run:
+        reason = f"{reason}: could not be evaluated ({_first_error(res.exception_info)})"
+    return ExpectationOutcome(
+        name=meta.get("name") or f"{config.type}({column or ''})",
+        expectation_type=config.type,
+        column=column,
+        severity=meta["severity"],
+        success=bool(res.success),
+        unexpected_count=details.get("unexpected_count"),
+        observed_value=details.get("observed_value"),
+        reason=reason,
+        unexpected_query=str(query).strip().rstrip(";") if query and not res.success else None,
+        element_count=details.get("element_count"),
+    )
+
+
+def _first_error(info: dict) -> str:
+    """The first line of the first error GX caught (SQL and messages, not row values)."""
+    messages = [info.get("exception_message")] + [
+        v.get("exception_message") for v in info.values() if isinstance(v, dict)
+    ]
+    first = next((m for m in messages if m), "unknown error")
+    return first.strip().splitlines()[0][:300]
 
 
 def record_results(conn, batch_id: int, entity: str, validation: Validation) -> None:
     """Store each expectation's outcome in ops.dq_result (counts and observed values, never row values)."""
     with conn.cursor() as cur:
+        # A retried validation replaces the batch's earlier outcomes.
+        cur.execute("delete from ops.dq_result where batch_id = %s", (batch_id,))
         cur.executemany(
             """insert into ops.dq_result (batch_id, entity, expectation, expectation_type, column_name, severity,
                                           success, rows_evaluated, rows_failed, observed_value)

@@ -11,7 +11,7 @@ create table if not exists ops.load_batch (
     entity text not null,
     batch_key text not null,            -- content checksum for files
     source_file text,
-    status text not null check (status in ('running', 'published', 'rejected', 'failed', 'skipped')),
+    status text not null,
     rows_read bigint,
     rows_loaded bigint,
     rows_quarantined bigint,
@@ -26,6 +26,25 @@ create table if not exists ops.load_batch (
 -- The export's columns as staged, and those the mapping does not use: schema drift is visible per batch.
 alter table ops.load_batch add column if not exists source_columns text[];
 alter table ops.load_batch add column if not exists unmapped_columns text[];
+-- Notes for the reader (absent or unmapped columns, warn-level expectations) and staging problems that
+-- reject the batch at validation; an extract's watermark, moved when its batch publishes.
+alter table ops.load_batch add column if not exists warnings text[];
+alter table ops.load_batch add column if not exists problems text[];
+alter table ops.load_batch add column if not exists watermark_feed text;
+alter table ops.load_batch add column if not exists watermark_value text;
+
+-- A batch moves running -> staged -> validated -> published, or ends rejected or failed.
+do $$
+begin
+    if exists (select 1 from pg_constraint where conname = 'load_batch_status_check' and conrelid = 'ops.load_batch'::regclass) then
+        alter table ops.load_batch drop constraint load_batch_status_check;
+    end if;
+    if not exists (select 1 from pg_constraint where conname = 'load_batch_status' and conrelid = 'ops.load_batch'::regclass) then
+        alter table ops.load_batch add constraint load_batch_status check (
+            status in ('running', 'staged', 'validated', 'published', 'rejected', 'failed')
+        );
+    end if;
+end $$;
 
 create index if not exists load_batch_entity_key on ops.load_batch (entity, batch_key);
 
