@@ -128,6 +128,7 @@ def run(
     from insight_hub.ingest import audit
     from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR
     from insight_hub.pipeline import run_pipeline
+    from insight_hub.quality.data_docs import site_index
     from insight_hub.warehouse import mask_url
 
     settings = get_settings()
@@ -147,6 +148,8 @@ def run(
     typer.echo(f"warehouse:   {mask_url(report.warehouse)}  (insight-hub db url --show-password)")
     typer.echo(f"landing:     {report.landing}")
     typer.echo(f"DAG logs:    {settings.home / 'logs'}")
+    if settings.data_docs:
+        typer.echo(f"data docs:   {site_index(settings.home)}  (Great Expectations results per batch)")
     typer.echo(
         f"dbt project: {DBT_PROJECT_DIR}  (marts schema: marts, raw rows: raw, rejects: quarantine, audit: ops)"
     )

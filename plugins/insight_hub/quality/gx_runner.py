@@ -64,13 +64,31 @@ def load_suite_dict(path: Path) -> dict:
         raise SuiteError(f"no expectation suite at {path}") from None
     except json.JSONDecodeError as exc:
         raise SuiteError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    seen: dict[str, int] = {}
     for i, exp in enumerate(data.get("expectations", [])):
         severity = exp.get("meta", {}).get("severity")
         if severity not in ("error", "warn"):
             raise SuiteError(
                 f"{path}: expectations[{i}] ({exp.get('type')}) needs meta.severity error or warn"
             )
+        # Results are kept and trended by name, so a name must say which expectation it is.
+        name = expectation_name(exp.get("type", ""), exp.get("kwargs", {}), exp.get("meta", {}))
+        if name in seen:
+            raise SuiteError(
+                f"{path}: expectations[{i}] and expectations[{seen[name]}] are both named {name!r}; "
+                "give one a distinct meta.name"
+            )
+        seen[name] = i
     return data
+
+
+def expectation_name(type_: str, kwargs: dict, meta: dict) -> str:
+    """`meta.name`, or the type with the columns it checks, e.g. `expect_column_pair_..(ended_at, answered_at)`."""
+    if meta.get("name"):
+        return meta["name"]
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
+    columns += kwargs.get("column_list") or []
+    return f"{type_}({', '.join(columns)})"
 
 
 # Result keys that carry row values (possibly personal data): never stored, logged or rendered.
@@ -185,7 +203,7 @@ def _outcome(exp, res, row_count: int, table: str) -> ExpectationOutcome:
     if failed_to_run:
         reason = f"{reason}: could not be evaluated ({_first_error(res.exception_info)})"
     return ExpectationOutcome(
-        name=meta.get("name") or f"{config.type}({column or ''})",
+        name=expectation_name(config.type, config.kwargs, meta),
         expectation_type=config.type,
         column=column,
         severity=meta["severity"],
