@@ -111,3 +111,33 @@ def test_dq_scorecard_counts_every_validated_batch(pipeline_run):
     assert validated["interaction"] == calls
     # Rows the row-level expectations failed are exactly the rows quarantined for an expectation.
     assert failed_rows == gx_quarantined
+
+
+def test_contact_centre_daily_reconciles_with_the_generators_kpis(pipeline_run):
+    """The generator works out each day's KPIs from the contacts as they really happened (before noise,
+    without the rows it broke on purpose); the mart, built from the noisy exports, must agree exactly."""
+    report, truth_dir = pipeline_run
+    expected: dict[str, dict[str, str]] = {}
+    for row in csv.DictReader((truth_dir / "expected_kpis.csv").open()):
+        expected.setdefault(row["day"], {})[row["kpi"]] = row["value"]
+    with psycopg.connect(report.warehouse) as conn:
+        rows = conn.execute(
+            """select contact_date::text,
+                      sum(contacts_offered), sum(contacts_handled), sum(contacts_abandoned),
+                      round(100.0 * sum(contacts_abandoned) / sum(contacts_offered), 2),
+                      round(100.0 * sum(contacts_within_service_level) / sum(contacts_offered), 2),
+                      round(sum(total_answer_seconds)::numeric / nullif(sum(contacts_handled), 0), 2),
+                      round(sum(total_handle_seconds)::numeric / nullif(sum(contacts_handled), 0), 2),
+                      round(100.0 * sum(contacts_transferred) / nullif(sum(contacts_handled), 0), 2)
+               from marts.contact_centre_daily group by contact_date order by contact_date"""
+        ).fetchall()
+    names = [
+        "contacts_offered", "contacts_handled", "contacts_abandoned", "abandonment_rate_pct",
+        "service_level_pct", "asa_seconds", "aht_seconds", "transfer_rate_pct",
+    ]  # fmt: skip
+    actual = {day: dict(zip(names, values, strict=True)) for day, *values in rows}
+    assert set(actual) == set(expected)
+    for day, kpis in expected.items():
+        for name in names:
+            assert float(actual[day][name]) == pytest.approx(float(kpis[name]), abs=0.005), (day, name)
+    assert sum(int(k["contacts_offered"]) for k in expected.values()) > 100

@@ -1,0 +1,85 @@
+{#
+  One row per contact that entered a queue (deduplicated interactions), with its customer and the
+  per-contact measures every contact-centre KPI is built from (KPIS.md, "Contact centre").
+  A contact whose customer could not be identified can be neither a repeat nor a first-contact
+  resolution: both need to know who came back.
+#}
+with interactions as (
+    select * from {{ ref('stg_contact_centre__interactions') }}
+),
+
+resolved as (
+    select
+        record_id as interaction_id,
+        customer_id
+    from {{ ref('int_customer_records_resolved') }}
+    where record_type = 'interaction'
+),
+
+agents as (
+    select * from {{ ref('stg_contact_centre__agents') }}
+),
+
+contacts as (
+    select
+        i.*,
+        r.customer_id,
+        i.answered_at is not null as is_handled,
+        round(extract(epoch from i.answered_at - i.queued_at))::integer as answer_seconds,
+        -- An abandon's wait ends when the customer hung up; without an end time it cannot be short.
+        i.answered_at is null
+        and coalesce(extract(epoch from i.ended_at - i.queued_at) < {{ var('short_abandon_seconds') }}, false)
+            as is_short_abandon,
+        ('{{ var("service_level_seconds") | tojson }}'::jsonb ->> i.channel)::integer as service_level_seconds
+    from interactions as i
+    left join resolved as r on i.interaction_id = r.interaction_id
+),
+
+followed as (
+    select
+        *,
+        lead(queued_at) over (partition by customer_id order by queued_at, interaction_id) as next_contact_at,
+        lead(queued_at) over (
+            partition by customer_id, reason order by queued_at, interaction_id
+        ) as next_same_reason_at
+    from contacts
+),
+
+final as (
+    select
+        f.interaction_id,
+        f.customer_id,
+        (f.queued_at at time zone '{{ var("reporting_timezone") }}')::date as contact_date,
+        f.channel,
+        f.queue,
+        f.agent_id,
+        f.reason,
+        f.outcome,
+        f.queued_at,
+        f.answered_at,
+        f.ended_at,
+        not f.is_short_abandon as is_offered,
+        f.is_handled,
+        not f.is_handled and not f.is_short_abandon as is_abandoned,
+        f.is_short_abandon,
+        f.answer_seconds,
+        case when f.is_handled then f.talk_seconds + f.hold_seconds + f.wrap_seconds end as handle_seconds,
+        f.is_handled and f.answer_seconds <= f.service_level_seconds as is_within_service_level,
+        f.is_handled and f.is_transferred as is_transferred,
+        f.is_handled and f.is_complaint as is_complaint,
+        f.is_handled and f.customer_id is not null
+        and coalesce(f.next_contact_at <= f.queued_at + interval '1 day' * {{ var('repeat_window_days') }}, false)
+            as is_followed_by_repeat,
+        f.is_handled and f.customer_id is not null and f.outcome = 'resolved'
+        and not coalesce(
+            f.next_same_reason_at <= f.queued_at + interval '1 day' * {{ var('repeat_window_days') }}, false
+        ) as is_first_contact_resolution,
+        case
+            when f.is_handled
+                then round((f.talk_seconds + f.hold_seconds + f.wrap_seconds) / 3600.0 * a.cost_per_hour, 4)
+        end as agent_cost
+    from followed as f
+    left join agents as a on f.agent_id = a.agent_id
+)
+
+select * from final
