@@ -246,6 +246,7 @@ def dbt(ctx: typer.Context) -> None:
 
     import psycopg
 
+    from insight_hub.charter import publish_charter
     from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from insight_hub.warehouse import dbt_env, warehouse_url
     from insight_hub.warehouse.schema import ensure_all
@@ -253,6 +254,7 @@ def dbt(ctx: typer.Context) -> None:
     url = warehouse_url()
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_all(conn)  # every source table dbt reads exists, even for entities never loaded
+        publish_charter(conn, get_settings().charter_file)
     env = dbt_env(url)
     args = [
         str(DBT_EXECUTABLE),

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         validation_alias="INSIGHT_HUB_SOURCES",
         description="YAML file naming each source entity's landing pattern and mapping.",
     )
+    charter_file: Path = Field(
+        default=PROJECT_ROOT / "examples" / "demo" / "charter.yaml",
+        validation_alias="INSIGHT_HUB_CHARTER",
+        description="YAML file of the customer charter's promises (measured in marts.charter_compliance).",
+    )
     expectations_dir: Path = Field(
         default=PROJECT_ROOT / "expectations",
         validation_alias="INSIGHT_HUB_EXPECTATIONS_DIR",

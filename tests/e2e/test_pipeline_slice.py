@@ -5,10 +5,11 @@ import json
 
 import psycopg
 import pytest
+import yaml
 
 from insight_hub.demo import DemoConfig
 from insight_hub.pipeline import run_pipeline
-from tests.conftest import make_settings
+from tests.conftest import ROOT, make_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -141,3 +142,30 @@ def test_contact_centre_daily_reconciles_with_the_generators_kpis(pipeline_run):
         for name in names:
             assert float(actual[day][name]) == pytest.approx(float(kpis[name]), abs=0.005), (day, name)
     assert sum(int(k["contacts_offered"]) for k in expected.values()) > 100
+
+
+def test_charter_compliance_measures_each_promise_from_the_contacts(pipeline_run):
+    report, _ = pipeline_run
+    with psycopg.connect(report.warehouse) as conn:
+        promises = {r[0] for r in conn.execute("select promise_id from marts.charter_compliance").fetchall()}
+        # The phone service-level promise per week, recomputed here from the contacts themselves.
+        measured = dict(
+            conn.execute(
+                "select period_start, measured_value from marts.charter_compliance "
+                "where promise_id = 'answer_calls_in_20s' and period_type = 'week'"
+            ).fetchall()
+        )
+        direct = dict(
+            conn.execute(
+                """select date_trunc('week', contact_date)::date,
+                          round(100.0 * count(*) filter (where is_within_service_level) / count(*), 2)
+                   from marts.fct_contact where is_offered and channel = 'phone' group by 1"""
+            ).fetchall()
+        )
+        kept = conn.execute(
+            "select count(*) filter (where is_kept), count(*) filter (where not is_kept) from marts.charter_compliance"
+        ).fetchone()
+    charter = yaml.safe_load((ROOT / "examples" / "demo" / "charter.yaml").read_text())
+    assert promises == {p["id"] for p in charter["promises"]}
+    assert measured == direct and len(measured) >= 1
+    assert sum(kept) > 0

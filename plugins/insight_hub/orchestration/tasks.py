@@ -59,11 +59,14 @@ def publish_entity_task(source: str, entity: str) -> dict:
 
 
 def prepare_warehouse_task() -> None:
-    """Create what dbt's sources expect (idempotent): an entity never fed still has its empty raw table."""
+    """Create what dbt's sources expect (idempotent): an entity never fed still has its empty raw table,
+    and the charter's current promises are in ops.charter_promise."""
     import psycopg
 
+    from insight_hub.charter import publish_charter
     from insight_hub.warehouse.schema import ensure_all
 
-    _, url = _warehouse()
+    settings, url = _warehouse()
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_all(conn)
+        publish_charter(conn, settings.charter_file)

@@ -81,3 +81,14 @@ create table if not exists ops.dq_result (
     evaluated_at timestamptz not null default now()
 );
 create index if not exists dq_result_batch on ops.dq_result (batch_id);
+
+-- The customer charter's promises, replaced from the charter YAML before every transform (charter.py).
+create table if not exists ops.charter_promise (
+    promise_id text primary key,
+    promise text not null,
+    kpi text not null,
+    channel text,
+    target numeric not null,
+    direction text not null check (direction in ('at_least', 'at_most')),
+    published_at timestamptz not null default now()
+);

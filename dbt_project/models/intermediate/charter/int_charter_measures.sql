@@ -1,0 +1,215 @@
+{#
+  Every measure a charter promise can name, per week and per month, for each channel and for all
+  channels together (channel null), in long form: one row per period, channel and kpi, with the
+  measured value and the count it rests on. Rates are recomputed from the daily counts and sums,
+  never averaged; FCR sums the daily counts of customers, so a customer who contacted on two days
+  counts twice.
+#}
+with contact_daily as (
+    select * from {{ ref('contact_centre_daily') }}
+),
+
+survey_daily as (
+    select * from {{ ref('survey_daily') }}
+),
+
+orders as (
+    select * from {{ ref('fct_order') }}
+    where is_delivered and promised_date is not null
+),
+
+periods as (
+    select 'week' as period_type
+    union all
+    select 'month' as period_type
+),
+
+contact_periods as (
+    select
+        p.period_type,
+        date_trunc(p.period_type, c.contact_date)::date as period_start,
+        c.channel,
+        c.contacts_offered,
+        c.contacts_handled,
+        c.contacts_abandoned,
+        c.contacts_within_service_level,
+        c.total_answer_seconds,
+        c.total_handle_seconds,
+        c.contacts_followed_by_repeat,
+        c.complaints,
+        c.customers_handled,
+        c.customers_resolved_first_contact
+    from contact_daily as c
+    cross join periods as p
+),
+
+contact_totals as (
+    select
+        period_type,
+        period_start,
+        channel,
+        sum(contacts_offered) as offered,
+        sum(contacts_handled) as handled,
+        sum(contacts_abandoned) as abandoned,
+        sum(contacts_within_service_level) as within_service_level,
+        sum(total_answer_seconds) as answer_seconds,
+        sum(total_handle_seconds) as handle_seconds,
+        sum(contacts_followed_by_repeat) as repeats,
+        sum(complaints) as complaints,
+        sum(customers_handled) as customers_handled,
+        sum(customers_resolved_first_contact) as customers_resolved
+    from contact_periods
+    group by grouping sets ((period_type, period_start, channel), (period_type, period_start))
+),
+
+survey_periods as (
+    select
+        p.period_type,
+        date_trunc(p.period_type, s.response_date)::date as period_start,
+        s.contact_channel as channel,
+        s.survey_type,
+        s.responses,
+        s.csat_satisfied,
+        s.promoters,
+        s.detractors,
+        s.ces_score_total
+    from survey_daily as s
+    cross join periods as p
+),
+
+survey_totals as (
+    select
+        period_type,
+        period_start,
+        channel,
+        sum(responses) filter (where survey_type = 'csat') as csat_responses,
+        sum(csat_satisfied) as csat_satisfied,
+        sum(responses) filter (where survey_type = 'nps') as nps_responses,
+        sum(promoters) as promoters,
+        sum(detractors) as detractors,
+        sum(responses) filter (where survey_type = 'ces') as ces_responses,
+        sum(ces_score_total) as ces_score_total
+    from survey_periods
+    -- A response not linked to a contact has no channel: it counts only in the all-channel row.
+    group by grouping sets ((period_type, period_start, channel), (period_type, period_start))
+    having grouping(channel) = 1 or channel is not null
+),
+
+delivery_totals as (
+    select
+        p.period_type,
+        date_trunc(p.period_type, o.promised_date)::date as period_start,
+        count(*) as delivered,
+        count(*) filter (where o.is_on_time) as on_time
+    from orders as o
+    cross join periods as p
+    group by p.period_type, date_trunc(p.period_type, o.promised_date)::date
+),
+
+measures as (
+    select
+        period_type,
+        period_start,
+        channel,
+        'service_level_pct' as kpi,
+        round(100.0 * within_service_level / nullif(offered, 0), 2) as measured_value,
+        offered as base
+    from contact_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'abandonment_rate_pct' as kpi,
+        round(100.0 * abandoned / nullif(offered, 0), 2) as measured_value,
+        offered as base
+    from contact_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'asa_seconds' as kpi,
+        round(answer_seconds::numeric / nullif(handled, 0), 2) as measured_value,
+        handled as base
+    from contact_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'aht_seconds' as kpi,
+        round(handle_seconds::numeric / nullif(handled, 0), 2) as measured_value,
+        handled as base
+    from contact_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'fcr_rate_pct' as kpi,
+        round(100.0 * customers_resolved / nullif(customers_handled, 0), 2) as measured_value,
+        customers_handled as base
+    from contact_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'repeat_contact_rate_pct' as kpi,
+        round(100.0 * repeats / nullif(handled, 0), 2) as measured_value,
+        handled as base
+    from contact_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'complaint_rate_pct' as kpi,
+        round(100.0 * complaints / nullif(handled, 0), 2) as measured_value,
+        handled as base
+    from contact_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'csat_pct' as kpi,
+        round(100.0 * csat_satisfied / nullif(csat_responses, 0), 2) as measured_value,
+        csat_responses as base
+    from survey_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'nps' as kpi,
+        round(100.0 * (promoters - detractors) / nullif(nps_responses, 0), 2) as measured_value,
+        nps_responses as base
+    from survey_totals
+    union all
+    select
+        period_type,
+        period_start,
+        channel,
+        'ces' as kpi,
+        round(1.0 * ces_score_total / nullif(ces_responses, 0), 2) as measured_value,
+        ces_responses as base
+    from survey_totals
+    union all
+    select
+        period_type,
+        period_start,
+        null as channel,
+        'on_time_rate_pct' as kpi,
+        round(100.0 * on_time / nullif(delivered, 0), 2) as measured_value,
+        delivered as base
+    from delivery_totals
+),
+
+final as (
+    select * from measures
+    where base > 0
+)
+
+select * from final

@@ -1,0 +1,69 @@
+{#
+  One row per delivery partner and month (delivery_month, of the promised date): on-time delivery as KPIS.md
+  defines it (delivered on or before the promised date / delivered), and the delivery complaints
+  customers made about its parcels. A complaint counts against a partner when its reason is one of
+  var delivery_reasons and the customer's latest order before it, placed within
+  var delivery_complaint_window_days, went with that partner.
+#}
+with orders as (
+    select * from {{ ref('fct_order') }}
+    where delivery_partner is not null
+),
+
+contacts as (
+    select * from {{ ref('fct_contact') }}
+    where
+        is_complaint
+        and customer_id is not null
+        and reason in (select jsonb_array_elements_text('{{ var("delivery_reasons") | tojson }}'::jsonb))
+),
+
+complaint_orders as (
+    select distinct on (c.interaction_id)
+        c.interaction_id,
+        o.delivery_partner,
+        date_trunc('month', coalesce(o.promised_date, o.order_date))::date as delivery_month
+    from contacts as c
+    inner join orders as o
+        on
+            c.customer_id = o.customer_id
+            and c.queued_at >= o.ordered_at
+            and o.ordered_at > c.queued_at - interval '1 day' * {{ var('delivery_complaint_window_days') }}
+    order by c.interaction_id asc, o.ordered_at desc
+),
+
+complaints as (
+    select
+        delivery_partner,
+        delivery_month,
+        count(*) as delivery_complaints
+    from complaint_orders
+    group by delivery_partner, delivery_month
+),
+
+deliveries as (
+    select
+        delivery_partner,
+        date_trunc('month', coalesce(promised_date, order_date))::date as delivery_month,
+        count(*) as orders,
+        count(*) filter (where is_delivered) as orders_delivered,
+        count(*) filter (where is_on_time) as orders_delivered_on_time
+    from orders
+    group by delivery_partner, delivery_month
+),
+
+final as (
+    select
+        d.delivery_partner,
+        d.delivery_month,
+        d.orders,
+        d.orders_delivered,
+        d.orders_delivered_on_time,
+        round(100.0 * d.orders_delivered_on_time / nullif(d.orders_delivered, 0), 2) as on_time_rate_pct,
+        coalesce(c.delivery_complaints, 0) as delivery_complaints,
+        round(1000.0 * coalesce(c.delivery_complaints, 0) / nullif(d.orders, 0), 2) as complaints_per_1000_orders
+    from deliveries as d
+    left join complaints as c on d.delivery_partner = c.delivery_partner and d.delivery_month = c.delivery_month
+)
+
+select * from final

@@ -1,0 +1,50 @@
+{#
+  One row per survey response with its customer and its KPIS.md classification. The comment is
+  free text that may name people; it stays out of marts until the voice-of-customer models mask it.
+#}
+with responses as (
+    select * from {{ ref('stg_survey__responses') }}
+),
+
+resolved as (
+    select
+        record_id as response_id,
+        customer_id
+    from {{ ref('int_customer_records_resolved') }}
+    where record_type = 'response'
+),
+
+contacts as (
+    select
+        interaction_id,
+        channel,
+        queue,
+        agent_id
+    from {{ ref('fct_contact') }}
+),
+
+final as (
+    select
+        s.response_id,
+        r.customer_id,
+        s.survey_type,
+        s.score,
+        s.submitted_at,
+        (s.submitted_at at time zone '{{ var("reporting_timezone") }}')::date as response_date,
+        s.interaction_id,
+        s.order_id,
+        c.channel as contact_channel,
+        c.queue as contact_queue,
+        c.agent_id as contact_agent_id,
+        s.survey_type = 'csat' and s.score >= 4 as is_csat_satisfied,
+        s.survey_type = 'nps' and s.score >= 9 as is_promoter,
+        s.survey_type = 'nps' and s.score between 7 and 8 as is_passive,
+        s.survey_type = 'nps' and s.score <= 6 as is_detractor,
+        -- Detractor in the wider sense the follow-up rules use: NPS 0-6 or CSAT 1-2.
+        (s.survey_type = 'nps' and s.score <= 6) or (s.survey_type = 'csat' and s.score <= 2) as needs_follow_up
+    from responses as s
+    left join resolved as r on s.response_id = r.response_id
+    left join contacts as c on s.interaction_id = c.interaction_id
+)
+
+select * from final
