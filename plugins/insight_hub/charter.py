@@ -30,6 +30,7 @@ KPIS = (
 )
 CHANNEL_KPIS = set(KPIS) - {"on_time_rate_pct"}
 
+
 class Scope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

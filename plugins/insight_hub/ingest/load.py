@@ -24,7 +24,7 @@ from psycopg import sql
 from insight_hub.contracts import load_contract
 from insight_hub.ingest import publish as pub
 from insight_hub.ingest.stage import StageTables, StagingError, parse, stage_file
-from insight_hub.quality.data_docs import add_to_data_docs
+from insight_hub.quality.data_docs import DataDocs
 from insight_hub.quality.gx_runner import Validation, record_results, validate_table
 from insight_hub.quality.parameters import suite_parameters
 from insight_hub.sources import files
@@ -226,11 +226,11 @@ def validate_batch(
     max_reject_share: float = 0.1,
     freshness: timedelta = timedelta(hours=48),
     volume_band: float = 3.0,
-    docs_root: Path | None = None,
+    docs: DataDocs | None = None,
 ) -> BatchResult:
     """Validate a staged batch: store every expectation's outcome, collect the rows to quarantine, and
     mark it validated, or rejected (raising BatchRejected with the failed expectations and counts).
-    With `docs_root`, the result is also added to the Data Docs site there."""
+    With `docs`, the result is also stored for the Data Docs site (rendered by `docs.build()`)."""
     with psycopg.connect(url, autocommit=True) as conn:
         _lock(conn, f"batch:{batch_id}")
         entity, status, rows_read, staging_problems = conn.execute(
@@ -245,8 +245,8 @@ def validate_batch(
         parameters = suite_parameters(conn, entity, batch_id, volume_band=volume_band, freshness=freshness)
         checked = _check(conn, url, tables, rows_read, suite_path, staging_problems or [], parameters)
         record_results(conn, batch_id, entity, checked.validation)
-        if docs_root is not None:
-            add_to_data_docs(docs_root, suite_path, checked.validation, f"{entity}-batch-{batch_id}")
+        if docs is not None:
+            docs.add(suite_path, checked.validation, f"{entity}-batch-{batch_id}")
         problems = checked.problems(max_reject_share)
         if problems:
             message = "batch rejected: " + "; ".join(problems)

@@ -21,6 +21,7 @@ from insight_hub.ingest.load import (
     validate_batch,
 )
 from insight_hub.ingest.stage import StagingError
+from insight_hub.quality.data_docs import DataDocs
 from insight_hub.settings import Settings, get_settings
 from insight_hub.sources import files
 from insight_hub.sources.api import ApiSourceError, api_records
@@ -189,6 +190,19 @@ def validate_entity(
     settings = settings or get_settings()
     suite = settings.expectations_dir / f"{entity}.json"
     summary = EntityLoadSummary(source, entity)
+    docs = DataDocs(settings.home) if settings.data_docs else None
+    try:
+        _validate_staged(url, entity, suite, settings, docs, summary)
+    finally:
+        if docs is not None:
+            docs.build()
+    summary.raise_for_errors("rejected")
+    return summary
+
+
+def _validate_staged(
+    url: str, entity: str, suite: Path, settings: Settings, docs: DataDocs | None, summary: EntityLoadSummary
+) -> None:
     for batch_id in _batches_in(url, entity, "staged"):
         try:
             result = validate_batch(
@@ -198,7 +212,7 @@ def validate_entity(
                 max_reject_share=settings.max_reject_share,
                 freshness=timedelta(hours=settings.freshness_hours),
                 volume_band=settings.volume_band,
-                docs_root=settings.home if settings.data_docs else None,
+                docs=docs,
             )
         except (BatchRejected, StageLost) as exc:
             log.error("%s: %s", entity, exc)
@@ -215,8 +229,6 @@ def validate_entity(
         for warning in result.warnings:
             log.warning("%s batch %d: %s", entity, batch_id, warning)
         summary.batches.append(result)
-    summary.raise_for_errors("rejected")
-    return summary
 
 
 def publish_entity(url: str, source: str, entity: str) -> EntityLoadSummary:
