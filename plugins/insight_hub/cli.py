@@ -37,8 +37,10 @@ def _known_errors() -> tuple[type[Exception], ...]:
     from insight_hub.pipeline import PipelineFailed
     from insight_hub.sources.files import SourceFileError
     from insight_hub.warehouse import EmbeddedPostgresError, WarehouseUnreachable
+    from insight_hub.warehouse.access import AccessSetupError
 
     return (
+        AccessSetupError,
         ContractError,
         BatchRejected,
         StagingError,
@@ -249,11 +251,13 @@ def dbt(ctx: typer.Context) -> None:
     from insight_hub.charter import publish_charter
     from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from insight_hub.warehouse import dbt_env, warehouse_url
+    from insight_hub.warehouse.access import ensure_access
     from insight_hub.warehouse.schema import ensure_all
 
     url = warehouse_url()
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_all(conn)  # every source table dbt reads exists, even for entities never loaded
+        ensure_access(conn, get_settings().pii_key_bytes())
         publish_charter(conn, get_settings().charter_file)
     env = dbt_env(url)
     args = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # plugins/insight_hub/settings.py -> project root is two levels above the package.
@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "examples" / "demo" / "sources.yaml",
         validation_alias="INSIGHT_HUB_SOURCES",
         description="YAML file naming each source entity's landing pattern and mapping.",
+    )
+    pii_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="INSIGHT_HUB_PII_KEY",
+        description="Secret key of the keyed hashes (HMAC-SHA256) of customers' e-mail and phone in marts; "
+        "generated once under the home folder when unset.",
     )
     charter_file: Path = Field(
         default=PROJECT_ROOT / "examples" / "demo" / "charter.yaml",
@@ -93,6 +99,8 @@ class Settings(BaseSettings):
         env = {}
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
             if value is not None and isinstance(field.validation_alias, str):
                 env[field.validation_alias] = str(value)
         return env
@@ -108,6 +116,11 @@ class Settings(BaseSettings):
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    def pii_key_bytes(self) -> bytes:
+        from insight_hub.warehouse.access import pii_key
+
+        return pii_key(self.pii_key.get_secret_value() if self.pii_key else None, self.home)
 
 
 @lru_cache(maxsize=1)

@@ -64,9 +64,11 @@ def prepare_warehouse_task() -> None:
     import psycopg
 
     from insight_hub.charter import publish_charter
+    from insight_hub.warehouse.access import ensure_access
     from insight_hub.warehouse.schema import ensure_all
 
     settings, url = _warehouse()
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_all(conn)
+        ensure_access(conn, settings.pii_key_bytes())
         publish_charter(conn, settings.charter_file)

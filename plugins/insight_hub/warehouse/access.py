@@ -1,0 +1,76 @@
+"""Who may read what in the warehouse, and the key behind customers' keyed hashes.
+
+Two group roles (NOLOGIN; give people or BI tools a login role that is a member):
+  bi_reader   SELECT on the `marts` schema only, where personal data appears only masked or as
+              keyed hashes;
+  pii_reader  also SELECT on `marts_pii`, which holds the customer's name, e-mail and phone.
+dbt grants SELECT on every mart it builds (dbt_project.yml `grants`), so a rebuild keeps them.
+
+Keyed hashes are HMAC-SHA256 with a secret key (INSIGHT_HUB_PII_KEY, or one generated under the
+home folder). PostgreSQL has SHA-256 but no HMAC without pgcrypto, so the key is stored as its two
+HMAC pads in `ops.pii_key`, readable by the warehouse owner only; SQL computes
+sha256(opad || sha256(ipad || message)). The key never appears in SQL text, dbt's compiled files,
+or logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+READER_ROLES = ("bi_reader", "pii_reader")
+BLOCK = 64  # SHA-256 block size in bytes
+
+
+class AccessSetupError(RuntimeError):
+    """The warehouse user cannot create the reader roles; the message says what to run instead."""
+
+
+def pii_key(explicit: str | None, home: Path) -> bytes:
+    """The HMAC key: INSIGHT_HUB_PII_KEY when set, else one generated once and kept in <home>/pii_key."""
+    if explicit:
+        return explicit.encode()
+    path = home / "pii_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """(key xor ipad, key xor opad), as RFC 2104 defines them for a 64-byte block."""
+    if len(key) > BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def keyed_hash(key: bytes, value: str) -> str:
+    """What the SQL keyed_hash macro computes, for tests and for matching from Python."""
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def ensure_access(conn: psycopg.Connection, key: bytes) -> None:
+    """Create the reader roles when missing and store the key's pads (idempotent)."""
+    try:
+        for role in READER_ROLES:
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise AccessSetupError(
+            "the warehouse user may not create roles; ask an administrator to run "
+            "`create role bi_reader nologin; create role pii_reader nologin;` once"
+        ) from exc
+    inner, outer = hmac_pads(key)
+    with conn.transaction():
+        conn.execute("create table if not exists ops.pii_key (ipad bytea not null, opad bytea not null)")
+        conn.execute("revoke all on ops.pii_key from public")
+        conn.execute("delete from ops.pii_key")
+        conn.execute("insert into ops.pii_key (ipad, opad) values (%s, %s)", (inner, outer))

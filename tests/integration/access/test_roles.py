@@ -1,0 +1,124 @@
+"""bi_reader sees marts and nothing else; pii_reader also sees marts_pii; grants survive a rebuild;
+e-mail and phone reach marts only masked or as keyed hashes that match HMAC-SHA256 with the key."""
+
+import subprocess
+import uuid
+
+import psycopg
+import pytest
+
+from insight_hub.ingest.load import load_file
+from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from insight_hub.sources.registry import Registry
+from insight_hub.warehouse import dbt_env, embedded_server
+from insight_hub.warehouse.access import ensure_access, keyed_hash
+from insight_hub.warehouse.schema import ensure_all
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+KEY = b"test-key-not-a-secret"
+REGISTRY = Registry(ROOT / "examples" / "demo" / "sources.yaml")
+
+
+def _dbt(url, tmp_path, *args):
+    out = subprocess.run(
+        [str(DBT_EXECUTABLE), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "target")],
+        env=dbt_env(url), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-3000:]
+
+
+def _login(url, role, password):
+    return f"postgresql://{role}:{password}@{url.split('@', 1)[1]}"
+
+
+@pytest.fixture(scope="module")
+def hub(warehouse, settings, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("access")
+    server = embedded_server(settings)
+    url = server.url("t_access")
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute("drop database if exists t_access with (force)")
+        conn.execute("create database t_access")
+    (tmp / "accounts.csv").write_text(
+        "AccountId,AccountName,Segment,Region,OwnerId,CreatedDate\nA1,Jo Bloggs,consumer,north,O1,2025-01-02 10:00:00\n"
+    )
+    (tmp / "contacts.csv").write_text(
+        "ContactId,AccountId,FirstName,LastName,Email,Phone,MailingPostalCode,HasOptedInToEmail\n"
+        "C1,A1,Jo,Bloggs, Jo.Bloggs@Example.com ,07700 900123,SW1A 1AA,Y\n"
+    )
+    for entity, name in (("account", "accounts.csv"), ("contact", "contacts.csv")):
+        load_file(
+            url, "crm", tmp / name, REGISTRY.entity(entity)[1], ROOT / "expectations" / f"{entity}.json"
+        )
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_all(conn)
+        ensure_access(conn, KEY)
+        suffix = uuid.uuid4().hex[:8]
+        users = {"bi": f"bi_{suffix}", "pii": f"pii_{suffix}"}
+        conn.execute(f"create role {users['bi']} login password 'bi-pass' in role bi_reader")
+        conn.execute(f"create role {users['pii']} login password 'pii-pass' in role pii_reader")
+    _dbt(url, tmp, "build")
+    return {
+        "url": url,
+        "tmp": tmp,
+        "bi": _login(url, users["bi"], "bi-pass"),
+        "pii": _login(url, users["pii"], "pii-pass"),
+    }
+
+
+DENIED_TO_BI = [
+    "select * from marts_pii.dim_customer_pii",
+    "select * from raw.contact",
+    "select * from staging.stg_crm__contacts",
+    "select * from intermediate.int_customer_contact_details",
+    "select * from quarantine.contact",
+    "select * from ops.load_batch",
+    "select * from ops.pii_key",
+    "insert into marts.dim_customer (customer_id) values ('X')",
+    "update marts.dim_customer set segment = 'x'",
+    "delete from marts.dim_customer",
+    "create table marts.mine (x int)",
+]
+
+
+@pytest.mark.parametrize("statement", DENIED_TO_BI)
+def test_bi_reader_is_denied(hub, statement):
+    with psycopg.connect(hub["bi"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(statement)
+
+
+def test_bi_reader_reads_marts_and_sees_only_masked_or_hashed_personal_data(hub):
+    with psycopg.connect(hub["bi"]) as conn:
+        row = conn.execute(
+            "select customer_id, email_masked, phone_masked, email_hash, phone_hash, postcode_district "
+            "from marts.dim_customer"
+        ).fetchone()
+        assert conn.execute("select count(*) from marts.customer_360").fetchone()[0] == 1
+    # +447700900123 has 13 characters: "+44", 7 stars, "123".
+    assert row[:3] == ("A1", "j***@example.com", "+44*******123")
+    # HMAC-SHA256 of the normalised values with the key: verifiable by who holds the key, no one else.
+    assert row[3] == keyed_hash(KEY, "jo.bloggs@example.com")
+    assert row[4] == keyed_hash(KEY, "+447700900123")
+    assert row[5] == "SW1A"
+
+
+def test_pii_reader_reads_the_personal_details(hub):
+    with psycopg.connect(hub["pii"]) as conn:
+        assert conn.execute("select full_name, email, phone from marts_pii.dim_customer_pii").fetchone() == (
+            "Jo Bloggs",
+            "jo.bloggs@example.com",
+            "+447700900123",
+        )
+
+
+def test_grants_survive_a_rebuild(hub):
+    _dbt(hub["url"], hub["tmp"], "run", "--select", "dim_customer", "dim_customer_pii")
+    with psycopg.connect(hub["bi"]) as conn:
+        assert conn.execute("select count(*) from marts.dim_customer").fetchone()[0] == 1
+    with psycopg.connect(hub["pii"]) as conn:
+        assert conn.execute("select count(*) from marts_pii.dim_customer_pii").fetchone()[0] == 1
+    with psycopg.connect(hub["bi"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("select * from marts_pii.dim_customer_pii")
