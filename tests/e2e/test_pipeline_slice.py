@@ -141,7 +141,8 @@ def test_contact_centre_daily_reconciles_with_the_generators_kpis(pipeline_run):
     for day, kpis in expected.items():
         for name in names:
             assert float(actual[day][name]) == pytest.approx(float(kpis[name]), abs=0.005), (day, name)
-    assert sum(int(k["contacts_offered"]) for k in expected.values()) > 100
+    # 300 customers x 4 days x 0.06 contacts a day: about 70 contacts to reconcile.
+    assert sum(int(k["contacts_offered"]) for k in expected.values()) > 50
 
 
 def test_charter_compliance_measures_each_promise_from_the_contacts(pipeline_run):

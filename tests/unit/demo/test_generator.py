@@ -60,5 +60,13 @@ def test_noise_is_injected_at_the_configured_rates(tmp_path):
         )
     assert late > 0
     kpis = list(csv.DictReader((tmp_path / "_ground_truth" / "expected_kpis.csv").open()))
-    assert {r["kpi"] for r in kpis} == {"contacts_offered", "contacts_handled", "contacts_abandoned"}
+    assert {r["kpi"] for r in kpis} == {
+        "contacts_offered", "contacts_handled", "contacts_abandoned", "abandonment_rate_pct",
+        "service_level_pct", "asa_seconds", "aht_seconds", "transfer_rate_pct",
+    }  # fmt: skip
+    by = {(r["day"], r["kpi"]): float(r["value"]) for r in kpis if r["value"]}
+    for day in {r["day"] for r in kpis}:
+        offered, handled = by[(day, "contacts_offered")], by[(day, "contacts_handled")]
+        assert offered == handled + by[(day, "contacts_abandoned")]
+        assert by[(day, "abandonment_rate_pct")] == round(100 * (offered - handled) / offered, 2)
     json.loads((tmp_path / "_ground_truth" / "summary.json").read_text())
