@@ -127,6 +127,7 @@ def run(
 ) -> None:
     """Run every DAG end to end through Airflow and print what the hub now holds."""
     from insight_hub.demo import DemoConfig
+    from insight_hub.identity.evaluate import evaluate as evaluate_identity
     from insight_hub.ingest import audit
     from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR
     from insight_hub.pipeline import run_pipeline
@@ -147,6 +148,14 @@ def run(
         )
     typer.echo("")
     typer.echo(f"customers in the hub (marts.customer_360): {audit.hub_customers(report.warehouse)}")
+    truth = report.landing / "_ground_truth" / "identity.csv"
+    if truth.is_file():
+        scores = evaluate_identity(report.warehouse, truth)
+        typer.echo(
+            f"identity resolution vs the demo's ground truth: precision {scores.precision:.4f}, "
+            f"recall {scores.recall:.4f} (same-customer pairs over {scores.records} records, "
+            f"{scores.unresolved} unresolved)"
+        )
     typer.echo(f"warehouse:   {mask_url(report.warehouse)}  (insight-hub db url --show-password)")
     typer.echo(f"landing:     {report.landing}")
     typer.echo(f"DAG logs:    {settings.home / 'logs'}")

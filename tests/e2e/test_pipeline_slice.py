@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from insight_hub.demo import DemoConfig
+from insight_hub.identity.evaluate import evaluate as evaluate_identity
 from insight_hub.pipeline import run_pipeline
 from tests.conftest import ROOT, make_settings
 
@@ -89,6 +90,10 @@ def test_identity_resolution_against_ground_truth(pipeline_run):
     assert unmatched == []
     assert wrong == []
     assert {r[3] for r in resolved} >= {"crm_id", "email", "phone", "interaction_link"}
+    # The measure: pairwise precision and recall of same-customer pairs.
+    scores = evaluate_identity(report.warehouse, truth_dir / "identity.csv")
+    assert scores.records == len(truth) and scores.true_pairs > 1000
+    assert scores.precision >= 0.99 and scores.recall >= 0.97
 
 
 def test_dq_scorecard_counts_every_validated_batch(pipeline_run):
