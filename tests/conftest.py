@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -52,3 +53,15 @@ def fresh_db(warehouse, settings, request):
 
 
 __all__ = ["ROOT", "make_settings"]
+
+
+def run_dbt(url: str, target: Path, *args: str) -> subprocess.CompletedProcess:
+    """The dbt CLI against `url`, compiling into `target` (so tests never share dbt's files)."""
+    from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from insight_hub.warehouse import dbt_env
+
+    return subprocess.run(
+        [str(DBT_EXECUTABLE), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(target)],
+        env=dbt_env(url), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip

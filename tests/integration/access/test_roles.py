@@ -1,19 +1,17 @@
 """bi_reader sees marts and nothing else; pii_reader also sees marts_pii; grants survive a rebuild;
 e-mail and phone reach marts only masked or as keyed hashes that match HMAC-SHA256 with the key."""
 
-import subprocess
 import uuid
 
 import psycopg
 import pytest
 
 from insight_hub.ingest.load import load_file
-from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from insight_hub.sources.registry import Registry
-from insight_hub.warehouse import dbt_env, embedded_server
+from insight_hub.warehouse import embedded_server
 from insight_hub.warehouse.access import ensure_access, keyed_hash
 from insight_hub.warehouse.schema import ensure_all
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +20,7 @@ REGISTRY = Registry(ROOT / "examples" / "demo" / "sources.yaml")
 
 
 def _dbt(url, tmp_path, *args):
-    out = subprocess.run(
-        [str(DBT_EXECUTABLE), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target")],
-        env=dbt_env(url), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    out = run_dbt(url, tmp_path / "target", *args)
     assert out.returncode == 0, out.stdout[-3000:]
 
 

@@ -1,29 +1,18 @@
 """`dbt source freshness` passes for a source loaded recently and fails, naming it, once it goes stale."""
 
-import subprocess
-
 import psycopg
 import pytest
 
 from insight_hub.ingest.load import load_file
-from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from insight_hub.sources.registry import Registry
-from insight_hub.warehouse import dbt_env
 from insight_hub.warehouse.schema import ensure_all
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_dbt
 
 pytestmark = pytest.mark.integration
 
 
 def _freshness(url, target):
-    return subprocess.run(
-        [
-            str(DBT_EXECUTABLE), "source", "freshness", "--select", "source:survey.response",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target),
-        ],
-        env=dbt_env(url), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    return run_dbt(url, target, "source", "freshness", "--select", "source:survey.response")
 
 
 def test_a_source_not_loaded_for_over_50_hours_fails_freshness(fresh_db, tmp_path):
