@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -22,8 +26,22 @@ def make_settings(home: Path, **overrides) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def pg_home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("hub")
+def pg_home() -> Iterator[Path]:
+    with server_home("hub") as home:
+        yield home
+
+
+@contextmanager
+def server_home(name: str) -> Iterator[Path]:
+    """A home for an embedded PostgreSQL outside pytest's temporary folders: when running as root the
+    server runs as the `pgserver` user, and every pytest session that starts resets
+    /tmp/pytest-of-<user> to mode 0700, which would lock a running server out of its own data."""
+    home = Path(tempfile.mkdtemp(prefix=f"insight-hub-test-{name}-"))
+    home.chmod(0o755)
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

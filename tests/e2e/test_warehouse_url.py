@@ -9,18 +9,19 @@ import pytest
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.pipeline import run_pipeline
 from insight_hub.warehouse import EmbeddedPostgres
-from tests.conftest import make_settings
+from tests.conftest import make_settings, server_home
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def other_server(tmp_path_factory):
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("other-pg"), preferred_port=0)
-    server.start()
-    server.ensure_database("elsewhere")
-    yield server
-    server.stop()
+def other_server():
+    with server_home("other-pg") as home:
+        server = EmbeddedPostgres(home, preferred_port=0)
+        server.start()
+        server.ensure_database("elsewhere")
+        yield server
+        server.stop()
 
 
 def test_source_dag_loads_into_the_configured_warehouse(other_server, warehouse, tmp_path):
