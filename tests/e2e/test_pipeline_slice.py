@@ -56,23 +56,29 @@ def test_rows_loaded_equal_rows_generated_minus_rows_quarantined(pipeline_run, w
     assert injected > 0
 
 
-def test_customer_360_has_one_row_per_true_customer(pipeline_run):
+def test_customer_360_has_one_row_per_crm_account_and_per_guest(pipeline_run):
     report, truth_dir = pipeline_run
+    rows = list(csv.DictReader((truth_dir / "identity.csv").open()))
+    accounts = {r["record_id"] for r in rows if r["record_type"] == "account"}
     with psycopg.connect(report.warehouse) as conn:
-        rows, distinct = conn.execute(
-            "select count(*), count(distinct customer_id) from marts.customer_360"
+        total, distinct, crm, guests = conn.execute(
+            "select count(*), count(distinct customer_id), count(*) filter (where segment <> 'guest'), "
+            "count(*) filter (where segment = 'guest') from marts.customer_360"
         ).fetchone()
         with_contacts = conn.execute("select count(*) from marts.customer_360 where contacts > 0").fetchone()[
             0
         ]
-    assert rows == distinct == DEMO.customers
+    assert total == distinct == crm + guests
+    assert crm == len(accounts) < DEMO.customers  # some demo people never became CRM customers
     assert with_contacts > 0
 
 
 def test_identity_resolution_against_ground_truth(pipeline_run):
-    """This first identity step matches records to CRM accounts by CRM id, survey-to-contact link, exact
-    normalised e-mail and exact E.164 phone. Every demo customer is in the CRM with a unique e-mail and
-    phone, and every record carries at least one of them, so every valid record must resolve, correctly."""
+    """Records matched to a CRM account (by CRM id, survey-to-contact link, exact normalised e-mail or
+    exact E.164 phone) must name their true account. Guests, people outside the CRM, get ids of their
+    own, so the whole result is judged by the issue's measure: pairwise precision of same-customer
+    pairs of at least 0.99 and recall of at least 0.97. A record carrying nothing but a household
+    e-mail two accounts share stays unmatched rather than guess."""
     report, truth_dir = pipeline_run
     truth = {
         (r["record_type"], r["record_id"]): r["customer"]
@@ -85,14 +91,14 @@ def test_identity_resolution_against_ground_truth(pipeline_run):
         ).fetchall()
     assert len(resolved) > 0
     assert all((t, i) in truth for t, i, _, _ in resolved)
-    unmatched = [r for r in resolved if r[2] is None]
-    wrong = [r for r in resolved if r[2] is not None and truth[(r[0], r[1])] != r[2]]
-    assert unmatched == []
+    crm_rules = {"crm_id", "interaction_link", "email", "phone"}
+    wrong = [r for r in resolved if r[3] in crm_rules and truth[(r[0], r[1])] != r[2]]
     assert wrong == []
-    assert {r[3] for r in resolved} >= {"crm_id", "email", "phone", "interaction_link"}
-    # The issue's measure: pairwise precision and recall of same-customer pairs.
+    unmatched = [r for r in resolved if r[2] is None]
+    assert len(unmatched) <= 0.01 * len(resolved)
+    assert {r[3] for r in resolved} >= crm_rules
     scores = evaluate_identity(report.warehouse, truth_dir / "identity.csv")
-    assert scores.records == len(truth) and scores.true_pairs > 1000
+    assert scores.records == len(resolved) and scores.true_pairs > 10
     assert scores.precision >= 0.99 and scores.recall >= 0.97
 
 

@@ -128,6 +128,10 @@ class DemoConfig:
     late_rate: float = 0.02
     crm_id_missing_rate: float = 0.4
     guest_order_rate: float = 0.15
+    # Identity's hard cases: people who never became CRM customers (guests: their records carry only an
+    # e-mail or phone), and people who share a household e-mail with another CRM customer.
+    not_in_crm_rate: float = 0.04
+    shared_email_rate: float = 0.02
     name_typo_rate: float = 0.05
 
 
@@ -139,6 +143,7 @@ class _Person:
     email: str
     phone_national: str  # e.g. 07700900123
     postcode: str
+    in_crm: bool = True
     account_id: str = field(init=False)
     contact_id: str = field(init=False)
 
@@ -262,6 +267,7 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
         email = f"{first.lower()}.{last.lower()}{n}@example.com"
         postcode = f"{rng.choice('ABCDEGHLMNS')}{rng.randrange(1, 30)} {rng.randrange(1, 9)}{rng.choice('ABDEFGHJ')}{rng.choice('LNPQRSTUWXYZ')}"
         people.append(_Person(n, first, last, email, phone, postcode))
+    _identity_noise(people, cfg)
 
     # ---- CRM --------------------------------------------------------------
     owners = [
@@ -301,7 +307,9 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
 
     accounts, contacts = [], []
     for p in people:
-        accounts.append(
+        crm_accounts = accounts if p.in_crm else []
+        crm_contacts = contacts if p.in_crm else []
+        crm_accounts.append(
             {
                 "AccountId": p.account_id,
                 "AccountName": f"{p.first} {p.last}",
@@ -311,7 +319,7 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
                 "CreatedDate": _ts(datetime(2024, 1, 1) + timedelta(days=rng.randrange(0, 700))),
             }
         )
-        contacts.append(
+        crm_contacts.append(
             {
                 "ContactId": p.contact_id,
                 "AccountId": p.account_id,
@@ -377,7 +385,7 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
             complaint = (not abandoned) and rng.random() < 0.1
             iid = f"INT{seq:08d}"
             keys = {
-                "crm": "" if rng.random() < cfg.crm_id_missing_rate else p.account_id,
+                "crm": "" if rng.random() < cfg.crm_id_missing_rate or not p.in_crm else p.account_id,
                 "phone": _noisy_phone(rng, p.phone_national)
                 if channel == "phone" or rng.random() < 0.3
                 else "",
@@ -507,7 +515,7 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
             orders.append(
                 {
                     "order_id": oid,
-                    "customer_number": "" if guest else p.account_id,
+                    "customer_number": "" if guest or not p.in_crm else p.account_id,
                     "customer_email": _noisy_email(rng, p.email),
                     "order_date": _ts(ordered),
                     "order_status": status,
@@ -536,7 +544,10 @@ def generate(landing: Path, cfg: DemoConfig | None = None) -> dict:
         writer.writeheader()
         writer.writerows(identity)
         for p in people:
-            writer.writerow({"record_type": "account", "record_id": p.account_id, "customer": p.account_id})
+            if p.in_crm:
+                writer.writerow(
+                    {"record_type": "account", "record_id": p.account_id, "customer": p.account_id}
+                )
 
     with (truth_dir / "expected_kpis.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -583,3 +594,19 @@ def _expected_daily_kpis(contacts: list[dict], broken: set[str]) -> dict[str, di
             else None,
         }
     return out
+
+
+def _identity_noise(people: list[_Person], cfg: DemoConfig) -> None:
+    """Mark guests and give some CRM customers a household e-mail they share with another.
+
+    A separate random stream, so turning these rates up or down leaves every other draw as it was.
+    """
+    rng = random.Random(cfg.seed * 7919 + 1)
+    for p in people:
+        p.in_crm = rng.random() >= cfg.not_in_crm_rate
+    crm = [p for p in people if p.in_crm]
+    for p in crm:
+        if rng.random() < cfg.shared_email_rate:
+            other = rng.choice(crm)
+            if other is not p:
+                p.email = other.email

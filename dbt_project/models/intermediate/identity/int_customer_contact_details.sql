@@ -1,10 +1,15 @@
 {#
-  One row per CRM account with the personal details its golden record keeps. Survivorship: the
-  CRM is the system of record, and of an account's contacts the one with the lowest contact id
-  that has a value wins, field by field (a stable choice that does not flip between runs).
+  One row per customer with the personal details its golden record keeps. Survivorship: the CRM
+  is the system of record, and of an account's contacts the one with the lowest contact id that
+  has a value wins, field by field (a stable choice that does not flip between runs). A guest
+  keeps the smallest e-mail and phone among its keys.
 #}
 with contacts as (
     select * from {{ ref('stg_crm__contacts') }}
+),
+
+guest_keys as (
+    select * from {{ ref('int_identity_guest_keys') }}
 ),
 
 ranked as (
@@ -25,7 +30,7 @@ ranked as (
     from contacts
 ),
 
-final as (
+crm_customers as (
     select distinct
         account_id as customer_id,
         email,
@@ -33,6 +38,23 @@ final as (
         postcode,
         full_name
     from ranked
+),
+
+guests as (
+    select
+        customer_id,
+        min(key_value) filter (where key_type = 'email') as email,
+        min(key_value) filter (where key_type = 'phone') as phone,
+        null::text as postcode,
+        null::text as full_name
+    from guest_keys
+    group by customer_id
+),
+
+final as (
+    select * from crm_customers
+    union all
+    select * from guests
 )
 
 select * from final

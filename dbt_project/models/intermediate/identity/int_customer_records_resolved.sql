@@ -1,19 +1,9 @@
 {#
-  Every customer-bearing source record resolved to one customer_id.
-  The CRM account is the golden identity: a record matches an account by, in order of
-  precedence, the CRM id it carries, the interaction it answers (surveys), the exact
-  normalised e-mail, then the exact E.164 phone. A key that two accounts share is
-  ambiguous and never used, so one shared family e-mail cannot merge two customers.
+  Every customer-bearing source record resolved to one customer_id, with the rule that decided:
+  a CRM account by int_identity_crm_matches' precedence (crm_id > interaction_link > email > phone),
+  else a guest by int_identity_guest_keys (guest_email, guest_phone), else 'unmatched'.
 #}
-with accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
-),
-
-contacts as (
-    select * from {{ ref('stg_crm__contacts') }}
-),
-
-interactions as (
+with interactions as (
     select * from {{ ref('stg_contact_centre__interactions') }}
 ),
 
@@ -25,36 +15,16 @@ orders as (
     select * from {{ ref('stg_sales__orders') }}
 ),
 
-crm_keys as (
-    select
-        account_id as customer_id,
-        'crm_id' as key_type,
-        account_id as key_value
-    from accounts
-    union all
-    select
-        account_id as customer_id,
-        'email' as key_type,
-        email as key_value
-    from contacts
-    where email is not null
-    union all
-    select
-        account_id as customer_id,
-        'phone' as key_type,
-        phone as key_value
-    from contacts
-    where phone is not null
+keys_seen as (
+    select * from {{ ref('int_identity_keys_seen') }}
 ),
 
-unambiguous_keys as (
-    select
-        key_type,
-        key_value,
-        min(customer_id) as customer_id
-    from crm_keys
-    group by key_type, key_value
-    having count(distinct customer_id) = 1
+crm_matches as (
+    select * from {{ ref('int_identity_crm_matches') }}
+),
+
+guest_keys as (
+    select * from {{ ref('int_identity_guest_keys') }}
 ),
 
 records as (
@@ -74,112 +44,26 @@ records as (
     from orders
 ),
 
-keys_seen as (
-    select
-        'interaction' as record_type,
-        interaction_id as record_id,
-        'crm_id' as key_type,
-        customer_crm_id as key_value
-    from interactions
-    where customer_crm_id is not null
-    union all
-    select
-        'interaction' as record_type,
-        interaction_id as record_id,
-        'email' as key_type,
-        customer_email as key_value
-    from interactions
-    where customer_email is not null
-    union all
-    select
-        'interaction' as record_type,
-        interaction_id as record_id,
-        'phone' as key_type,
-        customer_phone as key_value
-    from interactions
-    where customer_phone is not null
-    union all
-    select
-        'response' as record_type,
-        response_id as record_id,
-        'email' as key_type,
-        respondent_email as key_value
-    from responses
-    where respondent_email is not null
-    union all
-    select
-        'order' as record_type,
-        order_id as record_id,
-        'crm_id' as key_type,
-        customer_crm_id as key_value
-    from orders
-    where customer_crm_id is not null
-    union all
-    select
-        'order' as record_type,
-        order_id as record_id,
-        'email' as key_type,
-        customer_email as key_value
-    from orders
-    where customer_email is not null
-),
-
-key_matches as (
-    select
+guest_matches as (
+    select distinct on (s.record_type, s.record_id)
         s.record_type,
         s.record_id,
-        k.customer_id,
-        s.key_type as match_rule,
-        case s.key_type when 'crm_id' then 1 when 'email' then 3 else 4 end as precedence
+        g.customer_id,
+        'guest_' || s.key_type as match_rule
     from keys_seen as s
-    inner join unambiguous_keys as k
-        on s.key_type = k.key_type and s.key_value = k.key_value
-),
-
-interaction_customer as (
-    select distinct on (record_id)
-        record_id as interaction_id,
-        customer_id
-    from key_matches
-    where record_type = 'interaction'
-    order by record_id, precedence
-),
-
-survey_links as (
-    select
-        'response' as record_type,
-        r.response_id as record_id,
-        ic.customer_id,
-        'interaction_link' as match_rule,
-        2 as precedence
-    from responses as r
-    inner join interaction_customer as ic on r.interaction_id = ic.interaction_id
-),
-
-candidates as (
-    select * from key_matches
-    union all
-    select * from survey_links
-),
-
-best as (
-    select distinct on (record_type, record_id)
-        record_type,
-        record_id,
-        customer_id,
-        match_rule
-    from candidates
-    order by record_type, record_id, precedence
+    inner join guest_keys as g on s.key_type = g.key_type and s.key_value = g.key_value
+    order by s.record_type asc, s.record_id asc, s.key_type asc
 ),
 
 final as (
     select
         r.record_type,
         r.record_id,
-        b.customer_id,
-        coalesce(b.match_rule, 'unmatched') as match_rule
+        coalesce(c.customer_id, g.customer_id) as customer_id,
+        coalesce(c.match_rule, g.match_rule, 'unmatched') as match_rule
     from records as r
-    left join best as b on r.record_type = b.record_type and r.record_id = b.record_id
+    left join crm_matches as c on r.record_type = c.record_type and r.record_id = c.record_id
+    left join guest_matches as g on r.record_type = g.record_type and r.record_id = g.record_id
 )
 
 select * from final

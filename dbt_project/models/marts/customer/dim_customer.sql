@@ -1,10 +1,35 @@
 {#
-  One row per customer (CRM account): the golden record as BI tools may see it. E-mail and phone
+  One row per customer: every CRM account, and every guest identity resolution found outside the
+  CRM (segment 'guest', no owner). The golden record as BI tools may see it. E-mail and phone
   appear only masked (for a person to recognise) and as keyed hashes (for joins and counts); the
   plain values are in marts_pii.dim_customer_pii for pii_reader.
 #}
 with accounts as (
     select * from {{ ref('stg_crm__accounts') }}
+),
+
+guest_keys as (
+    select * from {{ ref('int_identity_guest_keys') }}
+),
+
+customers as (
+    select
+        account_id as customer_id,
+        segment,
+        region,
+        owner_id,
+        created_at as customer_since,
+        false as is_guest
+    from accounts
+    union all
+    select distinct
+        customer_id,
+        'guest' as segment,
+        null as region,
+        null as owner_id,
+        null::timestamptz as customer_since,
+        true as is_guest
+    from guest_keys
 ),
 
 details as (
@@ -13,18 +38,19 @@ details as (
 
 final as (
     select
-        a.account_id as customer_id,
-        a.segment,
-        a.region,
-        a.owner_id,
-        a.created_at as customer_since,
+        c.customer_id,
+        c.segment,
+        c.region,
+        c.owner_id,
+        c.customer_since,
+        c.is_guest,
         {{ mask_email('d.email') }} as email_masked,
         {{ mask_phone('d.phone') }} as phone_masked,
         {{ keyed_hash('d.email') }} as email_hash,
         {{ keyed_hash('d.phone') }} as phone_hash,
         nullif(btrim(left(d.postcode, greatest(length(d.postcode) - 3, 2))), '') as postcode_district
-    from accounts as a
-    left join details as d on a.account_id = d.customer_id
+    from customers as c
+    left join details as d on c.customer_id = d.customer_id
 )
 
 select * from final

@@ -1,0 +1,109 @@
+{#
+  Customers who are not in the CRM (guests), found among the records no CRM rule matched. Two keys
+  belong to one guest when a record carries both, or when a survey carries one and the contact it
+  answers the other; guests are the connected components of that graph. Keys the CRM knows are
+  left out: a record with a household e-mail two accounts share cannot say which of them it is.
+  A guest's customer_id is 'G' and a hash of the smallest key in its component.
+#}
+with recursive keys_seen as (
+    select * from {{ ref('int_identity_keys_seen') }}
+),
+
+crm_keys as (
+    select * from {{ ref('int_identity_crm_keys') }}
+),
+
+crm_matches as (
+    select * from {{ ref('int_identity_crm_matches') }}
+),
+
+responses as (
+    select * from {{ ref('stg_survey__responses') }}
+),
+
+unmatched_keys as (
+    select
+        s.record_type,
+        s.record_id,
+        s.key_type || ':' || s.key_value as node
+    from keys_seen as s
+    where
+        s.key_type in ('email', 'phone')
+        and not exists (
+            select 1 from crm_matches as m
+            where m.record_type = s.record_type and m.record_id = s.record_id
+        )
+        and not exists (
+            select 1 from crm_keys as k
+            where k.key_type = s.key_type and k.key_value = s.key_value
+        )
+),
+
+-- A survey and the contact it answers are one customer's: their keys join up.
+record_links as (
+    select
+        r.response_id as record_id,
+        r.interaction_id as linked_id
+    from responses as r
+    where r.interaction_id is not null
+),
+
+edges as (
+    select
+        a.node as node_a,
+        b.node as node_b
+    from unmatched_keys as a
+    inner join unmatched_keys as b
+        on a.record_type = b.record_type and a.record_id = b.record_id
+    union
+    select
+        a.node as node_a,
+        b.node as node_b
+    from record_links as l
+    inner join unmatched_keys as a on a.record_type = 'response' and l.record_id = a.record_id
+    inner join unmatched_keys as b on b.record_type = 'interaction' and l.linked_id = b.record_id
+),
+
+undirected as (
+    select
+        node_a,
+        node_b
+    from edges
+    union
+    select
+        node_b as node_a,
+        node_a as node_b
+    from edges
+),
+
+-- Every node reaches every node of its component; UNION stops the walk when nothing new is found.
+reach (node, root) as (
+    select
+        node_a as node,
+        node_a as root
+    from undirected
+    union
+    select
+        u.node_b as node,
+        r.root
+    from reach as r
+    inner join undirected as u on r.node = u.node_a
+),
+
+components as (
+    select
+        node,
+        min(root) as component
+    from reach
+    group by node
+),
+
+final as (
+    select
+        'G' || left(md5(component), 11) as customer_id,
+        split_part(node, ':', 1) as key_type,
+        substr(node, strpos(node, ':') + 1) as key_value
+    from components
+)
+
+select * from final
