@@ -9,7 +9,7 @@ with contacts as (
 ),
 
 guest_keys as (
-    select * from {{ ref('int_identity_guest_keys') }}
+    select * from {{ ref('int_identity_guests') }}
 ),
 
 ranked as (

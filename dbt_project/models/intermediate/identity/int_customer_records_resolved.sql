@@ -1,7 +1,7 @@
 {#
   Every customer-bearing source record resolved to one customer_id, with the rule that decided:
   a CRM account by int_identity_crm_matches' precedence (crm_id > interaction_link > email > phone),
-  else a guest by int_identity_guest_keys (guest_email, guest_phone), else 'unmatched'.
+  else a guest by int_identity_guests (guest_email, guest_phone; ids stable across runs), else 'unmatched'.
 #}
 with interactions as (
     select * from {{ ref('stg_contact_centre__interactions') }}
@@ -24,7 +24,7 @@ crm_matches as (
 ),
 
 guest_keys as (
-    select * from {{ ref('int_identity_guest_keys') }}
+    select * from {{ ref('int_identity_guests') }}
 ),
 
 records as (

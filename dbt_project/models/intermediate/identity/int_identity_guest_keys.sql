@@ -3,7 +3,8 @@
   belong to one guest when a record carries both, or when a survey carries one and the contact it
   answers the other; guests are the connected components of that graph. Keys the CRM knows are
   left out: a record with a household e-mail two accounts share cannot say which of them it is.
-  A guest's customer_id is 'G' and a hash of the smallest key in its component.
+  component_id is 'G' and a hash of the component's smallest key; the stable customer_id a guest
+  keeps across runs comes from int_identity_guest_registry.
 #}
 with recursive keys_seen as (
     select * from {{ ref('int_identity_keys_seen') }}
@@ -100,7 +101,7 @@ components as (
 
 final as (
     select
-        'G' || left(md5(component), 11) as customer_id,
+        'G' || left(md5(component), 11) as component_id,
         split_part(node, ':', 1) as key_type,
         substr(node, strpos(node, ':') + 1) as key_value
     from components
