@@ -5,6 +5,21 @@
   never averaged; FCR sums the daily counts of customers, so a customer who contacted on two days
   counts twice.
 #}
+{#- kpi, its formula over the totals, the count it rests on, and the totals it comes from -#}
+{%- set measures = [
+    ('service_level_pct', '100.0 * within_service_level / nullif(offered, 0)', 'offered', 'contact_totals'),
+    ('abandonment_rate_pct', '100.0 * abandoned / nullif(offered, 0)', 'offered', 'contact_totals'),
+    ('asa_seconds', 'answer_seconds::numeric / nullif(handled, 0)', 'handled', 'contact_totals'),
+    ('aht_seconds', 'handle_seconds::numeric / nullif(handled, 0)', 'handled', 'contact_totals'),
+    ('fcr_rate_pct', '100.0 * customers_resolved / nullif(customers_handled, 0)', 'customers_handled', 'contact_totals'),
+    ('repeat_contact_rate_pct', '100.0 * repeats / nullif(handled, 0)', 'handled', 'contact_totals'),
+    ('complaint_rate_pct', '100.0 * complaints / nullif(handled, 0)', 'handled', 'contact_totals'),
+    ('csat_pct', '100.0 * csat_satisfied / nullif(csat_responses, 0)', 'csat_responses', 'survey_totals'),
+    ('nps', '100.0 * (promoters - detractors) / nullif(nps_responses, 0)', 'nps_responses', 'survey_totals'),
+    ('ces', '1.0 * ces_score_total / nullif(ces_responses, 0)', 'ces_responses', 'survey_totals'),
+    ('on_time_rate_pct', '100.0 * on_time / nullif(delivered, 0)', 'delivered', 'delivery_totals'),
+] %}
+
 with contact_daily as (
     select * from {{ ref('contact_centre_daily') }}
 ),
@@ -107,104 +122,17 @@ delivery_totals as (
 ),
 
 measures as (
-    select
-        period_type,
-        period_start,
-        channel,
-        'service_level_pct' as kpi,
-        round(100.0 * within_service_level / nullif(offered, 0), 2) as measured_value,
-        offered as base
-    from contact_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'abandonment_rate_pct' as kpi,
-        round(100.0 * abandoned / nullif(offered, 0), 2) as measured_value,
-        offered as base
-    from contact_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'asa_seconds' as kpi,
-        round(answer_seconds::numeric / nullif(handled, 0), 2) as measured_value,
-        handled as base
-    from contact_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'aht_seconds' as kpi,
-        round(handle_seconds::numeric / nullif(handled, 0), 2) as measured_value,
-        handled as base
-    from contact_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'fcr_rate_pct' as kpi,
-        round(100.0 * customers_resolved / nullif(customers_handled, 0), 2) as measured_value,
-        customers_handled as base
-    from contact_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'repeat_contact_rate_pct' as kpi,
-        round(100.0 * repeats / nullif(handled, 0), 2) as measured_value,
-        handled as base
-    from contact_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'complaint_rate_pct' as kpi,
-        round(100.0 * complaints / nullif(handled, 0), 2) as measured_value,
-        handled as base
-    from contact_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'csat_pct' as kpi,
-        round(100.0 * csat_satisfied / nullif(csat_responses, 0), 2) as measured_value,
-        csat_responses as base
-    from survey_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'nps' as kpi,
-        round(100.0 * (promoters - detractors) / nullif(nps_responses, 0), 2) as measured_value,
-        nps_responses as base
-    from survey_totals
-    union all
-    select
-        period_type,
-        period_start,
-        channel,
-        'ces' as kpi,
-        round(1.0 * ces_score_total / nullif(ces_responses, 0), 2) as measured_value,
-        ces_responses as base
-    from survey_totals
-    union all
-    select
-        period_type,
-        period_start,
-        null as channel,
-        'on_time_rate_pct' as kpi,
-        round(100.0 * on_time / nullif(delivered, 0), 2) as measured_value,
-        delivered as base
-    from delivery_totals
+    {%- for kpi, formula, base, totals in measures %}
+        select
+            period_type,
+            period_start,
+            {{ 'null::text' if totals == 'delivery_totals' else 'channel' }} as channel,
+            '{{ kpi }}' as kpi,
+            round({{ formula }}, 2) as measured_value,
+            {{ base }} as base
+        from {{ totals }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 final as (
