@@ -88,3 +88,21 @@ def test_guest_ids_are_stable_and_merges_are_logged(fresh_db, tmp_path):
     # Building again finds nothing new to log.
     _, changes = _build(fresh_db, tmp_path)
     assert changes == [("merge", survivor, absorbed)]
+
+
+def test_a_guest_whose_link_disappears_splits_and_the_split_is_logged(fresh_db, tmp_path):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        ensure_all(conn)
+        ensure_access(conn, b"k")
+    _calls(fresh_db, tmp_path / "calls_1.csv", [("I1", "07700 900222", "sam@example.com")])
+    first, _ = _build(fresh_db, tmp_path)
+    guest = first["I1"]
+
+    # A corrected export of I1 no longer carries the e-mail, and I2 carries only the e-mail: nothing
+    # links the phone and the e-mail any more, so one guest is now two.
+    _calls(fresh_db, tmp_path / "calls_2.csv", [("I1", "07700 900222", ""), ("I2", "", "sam@example.com")])
+    second, changes = _build(fresh_db, tmp_path)
+    assert second["I1"] != second["I2"]
+    assert guest in (second["I1"], second["I2"])
+    split_off = ({second["I1"], second["I2"]} - {guest}).pop()
+    assert changes == [("split", split_off, guest)]
