@@ -3,16 +3,8 @@
   a CRM account by int_identity_crm_matches' precedence (crm_id > interaction_link > email > phone),
   else a guest by int_identity_guests (guest_email, guest_phone; ids stable across runs), else 'unmatched'.
 #}
-with interactions as (
-    select * from {{ ref('stg_contact_centre__interactions') }}
-),
-
-responses as (
-    select * from {{ ref('stg_survey__responses') }}
-),
-
-orders as (
-    select * from {{ ref('stg_sales__orders') }}
+with records as (
+    select * from {{ ref('int_identity_records') }}
 ),
 
 keys_seen as (
@@ -25,23 +17,6 @@ crm_matches as (
 
 guest_keys as (
     select * from {{ ref('int_identity_guests') }}
-),
-
-records as (
-    select
-        'interaction' as record_type,
-        interaction_id as record_id
-    from interactions
-    union all
-    select
-        'response' as record_type,
-        response_id as record_id
-    from responses
-    union all
-    select
-        'order' as record_type,
-        order_id as record_id
-    from orders
 ),
 
 guest_matches as (

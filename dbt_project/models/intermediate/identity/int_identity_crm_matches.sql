@@ -12,8 +12,8 @@ crm_keys as (
     where customer_id is not null
 ),
 
-responses as (
-    select * from {{ ref('stg_survey__responses') }}
+records as (
+    select * from {{ ref('int_identity_records') }}
 ),
 
 key_matches as (
@@ -39,13 +39,13 @@ interaction_customer as (
 
 survey_links as (
     select
-        'response' as record_type,
-        r.response_id as record_id,
+        r.record_type,
+        r.record_id,
         ic.customer_id,
         'interaction_link' as match_rule,
         2 as precedence
-    from responses as r
-    inner join interaction_customer as ic on r.interaction_id = ic.interaction_id
+    from records as r
+    inner join interaction_customer as ic on r.answers_interaction_id = ic.interaction_id
 ),
 
 candidates as (

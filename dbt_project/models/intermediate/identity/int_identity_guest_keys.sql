@@ -18,8 +18,8 @@ crm_matches as (
     select * from {{ ref('int_identity_crm_matches') }}
 ),
 
-responses as (
-    select * from {{ ref('stg_survey__responses') }}
+records as (
+    select * from {{ ref('int_identity_records') }}
 ),
 
 unmatched_keys as (
@@ -43,10 +43,10 @@ unmatched_keys as (
 -- A survey and the contact it answers are one customer's: their keys join up.
 record_links as (
     select
-        r.response_id as record_id,
-        r.interaction_id as linked_id
-    from responses as r
-    where r.interaction_id is not null
+        record_id,
+        answers_interaction_id as linked_id
+    from records
+    where answers_interaction_id is not null
 ),
 
 edges as (

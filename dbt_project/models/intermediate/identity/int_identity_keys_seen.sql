@@ -1,63 +1,20 @@
-{# One row per customer key a source record carries (normalised in staging), and the records themselves. #}
-with interactions as (
-    select * from {{ ref('stg_contact_centre__interactions') }}
-),
-
-responses as (
-    select * from {{ ref('stg_survey__responses') }}
-),
-
-orders as (
-    select * from {{ ref('stg_sales__orders') }}
-),
-
-keys_seen as (
-    select
-        'interaction' as record_type,
-        interaction_id as record_id,
-        'crm_id' as key_type,
-        customer_crm_id as key_value
-    from interactions
-    union all
-    select
-        'interaction' as record_type,
-        interaction_id as record_id,
-        'email' as key_type,
-        customer_email as key_value
-    from interactions
-    union all
-    select
-        'interaction' as record_type,
-        interaction_id as record_id,
-        'phone' as key_type,
-        customer_phone as key_value
-    from interactions
-    union all
-    select
-        'response' as record_type,
-        response_id as record_id,
-        'email' as key_type,
-        respondent_email as key_value
-    from responses
-    union all
-    select
-        'order' as record_type,
-        order_id as record_id,
-        'crm_id' as key_type,
-        customer_crm_id as key_value
-    from orders
-    union all
-    select
-        'order' as record_type,
-        order_id as record_id,
-        'email' as key_type,
-        customer_email as key_value
-    from orders
+{# One row per customer key (CRM id, normalised e-mail, E.164 phone) a source record carries. #}
+with records as (
+    select * from {{ ref('int_identity_records') }}
 ),
 
 final as (
-    select * from keys_seen
-    where key_value is not null
+    select
+        r.record_type,
+        r.record_id,
+        k.key_type,
+        k.key_value
+    from records as r
+    cross join
+        lateral (
+            values ('crm_id', r.crm_id), ('email', r.email), ('phone', r.phone)
+        ) as k (key_type, key_value)
+    where k.key_value is not null
 )
 
 select * from final
