@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -42,14 +43,10 @@ def _stage_one(
     airflow_run_id: str | None,
     watermark: Watermark | None = None,
 ) -> None:
-    try:
-        result = stage_batch(url, source, path, mapping, airflow_run_id=airflow_run_id, watermark=watermark)
-    except (StagingError, files.SourceFileError) as exc:
-        log.error("%s: %s", mapping.entity, exc)
-        summary.errors.append(str(exc))
-        return
-    log.info("%s %s: %s, read %d", mapping.entity, path.name, result.status, result.rows_read)
-    summary.batches.append(result)
+    summary.attempt(
+        lambda: stage_batch(url, source, path, mapping, airflow_run_id=airflow_run_id, watermark=watermark),
+        (StagingError, files.SourceFileError),
+    )
 
 
 def _stage_extract(
@@ -118,6 +115,36 @@ class EntityLoadSummary:
     @property
     def rows_quarantined(self) -> int:
         return sum(b.rows_quarantined for b in self.batches)
+
+    def attempt(
+        self,
+        step: Callable[[], BatchResult],
+        expected: tuple[type[Exception], ...],
+        *,
+        log_warnings: bool = False,
+    ) -> None:
+        """Run one batch step. An expected failure is kept as an error and the entity's other batches go
+        on; anything else propagates. Logs counts only (no customer values)."""
+        try:
+            result = step()
+        except expected as exc:
+            log.error("%s: %s", self.entity, exc)
+            self.errors.append(str(exc))
+            return
+        log.info(
+            "%s batch %s (%s): %s, read %d, loaded %d, quarantined %d",
+            self.entity,
+            result.batch_id,
+            Path(result.source_file).name,
+            result.status,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+        )
+        if log_warnings:
+            for warning in result.warnings:
+                log.warning("%s batch %s: %s", self.entity, result.batch_id, warning)
+        self.batches.append(result)
 
     def raise_for_errors(self, what: str) -> None:
         if self.errors:
@@ -192,7 +219,21 @@ def validate_entity(
     summary = EntityLoadSummary(source, entity)
     docs = DataDocs(settings.home) if settings.data_docs else None
     try:
-        _validate_staged(url, entity, suite, settings, docs, summary)
+        for batch_id in _batches_in(url, entity, "staged"):
+            summary.attempt(
+                lambda batch_id=batch_id: validate_batch(
+                    url,
+                    batch_id,
+                    suite,
+                    max_reject_share=settings.max_reject_share,
+                    freshness=timedelta(hours=settings.freshness_hours),
+                    volume_band=settings.volume_band,
+                    docs=docs,
+                ),
+                (BatchRejected, StageLost),
+                # Validation is where all of a batch's warnings are known: staging's notes and warn-level checks.
+                log_warnings=True,
+            )
     finally:
         if docs is not None:
             docs.build()
@@ -200,56 +241,11 @@ def validate_entity(
     return summary
 
 
-def _validate_staged(
-    url: str, entity: str, suite: Path, settings: Settings, docs: DataDocs | None, summary: EntityLoadSummary
-) -> None:
-    for batch_id in _batches_in(url, entity, "staged"):
-        try:
-            result = validate_batch(
-                url,
-                batch_id,
-                suite,
-                max_reject_share=settings.max_reject_share,
-                freshness=timedelta(hours=settings.freshness_hours),
-                volume_band=settings.volume_band,
-                docs=docs,
-            )
-        except (BatchRejected, StageLost) as exc:
-            log.error("%s: %s", entity, exc)
-            summary.errors.append(str(exc))
-            continue
-        log.info(
-            "%s batch %d: %s, %d of %d rows to quarantine",
-            entity,
-            batch_id,
-            result.status,
-            result.rows_quarantined,
-            result.rows_read,
-        )
-        for warning in result.warnings:
-            log.warning("%s batch %d: %s", entity, batch_id, warning)
-        summary.batches.append(result)
-
-
 def publish_entity(url: str, source: str, entity: str) -> EntityLoadSummary:
     """Publish every validated batch of the entity, oldest first (a later batch supersedes an earlier)."""
     summary = EntityLoadSummary(source, entity)
     for batch_id in _batches_in(url, entity, "validated"):
-        try:
-            result = publish_batch(url, batch_id)
-        except StageLost as exc:
-            log.error("%s: %s", entity, exc)
-            summary.errors.append(str(exc))
-            continue
-        log.info(
-            "%s batch %d: %s, loaded %d, quarantined %d",
-            entity,
-            batch_id,
-            result.status,
-            result.rows_loaded,
-            result.rows_quarantined,
-        )
-        summary.batches.append(result)
+        summary.attempt(lambda batch_id=batch_id: publish_batch(url, batch_id), (StageLost,))
     summary.raise_for_errors("not published")
     return summary
 
