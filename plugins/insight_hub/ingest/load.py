@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -26,7 +26,7 @@ from insight_hub.ingest import publish as pub
 from insight_hub.ingest.stage import StageTables, StagingError, parse, stage_file
 from insight_hub.quality.data_docs import DataDocs
 from insight_hub.quality.gx_runner import Validation, record_results, validate_table
-from insight_hub.quality.parameters import suite_parameters
+from insight_hub.quality.parameters import DEFAULT_FRESHNESS, DEFAULT_VOLUME_BAND, suite_parameters
 from insight_hub.sources import files
 from insight_hub.sources.registry import Mapping
 from insight_hub.warehouse import sqlalchemy_url
@@ -147,17 +147,23 @@ def stage_batch(
             _finish(conn, batch_id, "failed", message=message)
             tables.drop_all(conn)
             raise
-        used = {c for m in mapping.column_maps().values() for c in m.export_columns()}
-        unmapped = [c for c in staged_columns if c not in used]
-        notes = [f"mapped column {c!r} is absent from the export; loaded as null" for c in absent]
-        if unmapped:
-            notes.append(f"export columns not in the mapping, kept in raw._extra: {', '.join(unmapped)}")
+        unmapped, notes = _drift(mapping, staged_columns, absent)
         conn.execute(
             """update ops.load_batch set status = 'staged', rows_read = %s, source_columns = %s,
                       unmapped_columns = %s, warnings = %s, problems = %s where batch_id = %s""",
             (rows_read, staged_columns, unmapped, notes, incompatible, batch_id),
         )
         return _result(conn, batch_id)
+
+
+def _drift(mapping: Mapping, staged_columns: list[str], absent: list[str]) -> tuple[list[str], list[str]]:
+    """Schema drift of a staged export: the columns the mapping does not use, and notes for the reader."""
+    used = {c for m in mapping.column_maps().values() for c in m.export_columns()}
+    unmapped = [c for c in staged_columns if c not in used]
+    notes = [f"mapped column {c!r} is absent from the export; loaded as null" for c in absent]
+    if unmapped:
+        notes.append(f"export columns not in the mapping, kept in raw._extra: {', '.join(unmapped)}")
+    return unmapped, notes
 
 
 def _incompatible_columns(conn: psycopg.Connection, tables: StageTables, mapping: Mapping) -> list[str]:
@@ -224,8 +230,8 @@ def validate_batch(
     suite_path: Path,
     *,
     max_reject_share: float = 0.1,
-    freshness: timedelta = timedelta(hours=48),
-    volume_band: float = 3.0,
+    freshness: timedelta = DEFAULT_FRESHNESS,
+    volume_band: float = DEFAULT_VOLUME_BAND,
     docs: DataDocs | None = None,
 ) -> BatchResult:
     """Validate a staged batch: store every expectation's outcome, collect the rows to quarantine, and
@@ -298,9 +304,10 @@ def check_file(
     """Stage, type and validate `path` into `tables` without recording a batch (the mapping preview)."""
     staged_columns = stage_file(conn, tables, path, mapping)
     absent = parse(conn, tables, mapping, staged_columns)
-    used = {c for m in mapping.column_maps().values() for c in m.export_columns()}
-    unmapped = [c for c in staged_columns if c not in used]
-    parameters = {"volume_min": 0, "volume_max": None, "fresh_after": datetime.now(UTC) - timedelta(hours=48)}
+    # Held against the warehouse's real history, as a load would be.
+    parameters = suite_parameters(
+        conn, mapping.entity, None, volume_band=DEFAULT_VOLUME_BAND, freshness=DEFAULT_FRESHNESS
+    )
     checked = _check(
         conn,
         url,
@@ -310,9 +317,7 @@ def check_file(
         _incompatible_columns(conn, tables, mapping),
         parameters,
     )
-    checked.notes = [f"mapped column {c!r} is absent from the export; loaded as null" for c in absent]
-    if unmapped:
-        checked.notes.append(f"export columns not in the mapping, kept in raw._extra: {', '.join(unmapped)}")
+    checked.notes = _drift(mapping, staged_columns, absent)[1]
     return checked
 
 

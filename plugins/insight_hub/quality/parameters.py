@@ -12,24 +12,30 @@ import psycopg
 # there is no band yet (any non-empty batch is in range).
 RECENT_BATCHES = 10
 MIN_HISTORY = 3
+# What a load uses unless settings say otherwise (INSIGHT_HUB_FRESHNESS_HOURS, INSIGHT_HUB_VOLUME_BAND).
+DEFAULT_FRESHNESS = timedelta(hours=48)
+DEFAULT_VOLUME_BAND = 3.0
 
 
 def suite_parameters(
     conn: psycopg.Connection,
     entity: str,
-    batch_id: int,
+    batch_id: int | None,
     *,
     volume_band: float,
     freshness: timedelta,
     now: datetime | None = None,
 ) -> dict:
+    """`batch_id` is the batch being validated (its history is the published batches before it), or None
+    for an export not loaded yet (the mapping preview), held against every published batch."""
     recent = [
         r[0]
         for r in conn.execute(
             """select rows_read from ops.load_batch
-               where entity = %s and status = 'published' and batch_id < %s and rows_read > 0
+               where entity = %s and status = 'published' and (%s::bigint is null or batch_id < %s)
+                     and rows_read > 0
                order by batch_id desc limit %s""",
-            (entity, batch_id, RECENT_BATCHES),
+            (entity, batch_id, batch_id, RECENT_BATCHES),
         ).fetchall()
     ]
     if len(recent) >= MIN_HISTORY:
