@@ -9,7 +9,7 @@ DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench-ingest
+.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench-ingest bench-hub
 
 help:
 	@echo "make run      run the pipeline end to end on the embedded PostgreSQL (demo data if none landed)"
@@ -61,3 +61,7 @@ clean:
 ROWS ?= 1000000
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py --rows $(ROWS) $(if $(METHODS),--methods $(METHODS))
+
+SCALE ?= 1
+bench-hub: $(STAMP) $(MANIFEST)
+	$(BIN)/python bench/hub.py --scale $(SCALE)

@@ -255,19 +255,12 @@ def dbt(ctx: typer.Context) -> None:
     """Run dbt against the warehouse, e.g. `insight-hub dbt build` or `insight-hub dbt docs generate`."""
     import subprocess
 
-    import psycopg
-
-    from insight_hub.charter import publish_charter
     from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from insight_hub.warehouse import dbt_env, warehouse_url
-    from insight_hub.warehouse.access import ensure_access
-    from insight_hub.warehouse.schema import ensure_all
+    from insight_hub.warehouse.prepare import prepare_for_dbt
 
     url = warehouse_url()
-    with psycopg.connect(url, autocommit=True) as conn:
-        ensure_all(conn)  # every source table dbt reads exists, even for entities never loaded
-        ensure_access(conn, get_settings().pii_key_bytes())
-        publish_charter(conn, get_settings().charter_file)
+    prepare_for_dbt(url, get_settings())
     env = dbt_env(url)
     args = [
         str(DBT_EXECUTABLE),

@@ -59,16 +59,8 @@ def publish_entity_task(source: str, entity: str) -> dict:
 
 
 def prepare_warehouse_task() -> None:
-    """Create what dbt's sources expect (idempotent): an entity never fed still has its empty raw table,
-    and the charter's current promises are in ops.charter_promise."""
-    import psycopg
-
-    from insight_hub.charter import publish_charter
-    from insight_hub.warehouse.access import ensure_access
-    from insight_hub.warehouse.schema import ensure_all
+    """Create what dbt's sources expect (idempotent): see insight_hub.warehouse.prepare."""
+    from insight_hub.warehouse.prepare import prepare_for_dbt
 
     settings, url = _warehouse()
-    with psycopg.connect(url, autocommit=True) as conn:
-        ensure_all(conn)
-        ensure_access(conn, settings.pii_key_bytes())
-        publish_charter(conn, settings.charter_file)
+    prepare_for_dbt(url, settings)

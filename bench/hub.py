@@ -1,0 +1,207 @@
+"""Hub benchmark: the full dbt build of the hub, then the incremental build after one more day of data.
+
+    make bench-hub SCALE=1     # 200,000 customers, about 2 million contacts over 167 days
+
+The demo generator writes the sources (cached under .local/bench/hub-<customers>/gen). Every day but the
+last is landed as one file per entity and loaded through the product's own load (stage, validate,
+publish); `dbt build --full-refresh` is timed. Then the last day lands, is loaded, and a plain
+`dbt build` is timed: the daily run. Both builds run every model, snapshot and test. The slowest nodes
+of each build come from dbt's run_results.json. Results are appended to bench/results/hub.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+CUSTOMERS_AT_SCALE_1 = 200_000
+DAYS = 167  # at the generator's 0.06 contacts per customer and day: 2 million contacts at SCALE=1
+DAY_FILE = re.compile(r"^(?P<stem>.+)_(?P<day>\d{4}-\d{2}-\d{2})(?P<ext>\.[a-z.]+)$")
+
+
+def generate(gen: Path, customers: int, days: int) -> None:
+    """The demo sources, generated once per size (the generator is deterministic for a seed)."""
+    from insight_hub.demo import DemoConfig
+    from insight_hub.demo import generate as write_demo
+
+    marker = gen / "_ground_truth" / "summary.json"
+    if marker.exists():
+        config = json.loads(marker.read_text())["config"]
+        if config["customers"] == customers and config["days"] == days:
+            return
+    shutil.rmtree(gen, ignore_errors=True)
+    write_demo(gen, DemoConfig(customers=customers, days=days))
+
+
+def split_landing(gen: Path, history: Path, last_day: Path) -> None:
+    """Land every dated file but each entity's newest as one `<stem>_history<ext>` per entity (header
+    once), undated files as they are; each entity's newest day goes to `last_day`."""
+    for folder in (history, last_day):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    dated: dict[tuple[str, str, str], list[tuple[str, Path]]] = {}
+    for path in sorted(gen.rglob("*")):
+        if not path.is_file() or "_ground_truth" in path.parts:
+            continue
+        rel = path.relative_to(gen)
+        match = DAY_FILE.match(path.name)
+        if match is None:
+            (history / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, history / rel)
+        else:
+            key = (str(rel.parent), match["stem"], match["ext"])
+            dated.setdefault(key, []).append((match["day"], path))
+    for (folder, stem, ext), files in dated.items():
+        newest = max(day for day, _ in files)
+        (history / folder).mkdir(parents=True, exist_ok=True)
+        (last_day / folder).mkdir(parents=True, exist_ok=True)
+        with (history / folder / f"{stem}_history{ext}").open("wb") as out:
+            first = True
+            for day, path in sorted(files):
+                if day == newest:
+                    shutil.copyfile(path, last_day / folder / path.name)
+                    continue
+                with path.open("rb") as fh:
+                    if ext == ".csv" and not first:
+                        fh.readline()  # the header, written once
+                    shutil.copyfileobj(fh, out)
+                first = False
+
+
+def load_all(url: str, settings) -> dict:
+    """Load every entity of the sources file through the product's load; rows read per entity."""
+    from insight_hub.ingest.runner import load_entity
+    from insight_hub.sources.registry import Registry
+
+    rows = {}
+    for source, cfg in Registry(settings.sources_file).sources.items():
+        for entity in cfg.entities:
+            summary = load_entity(url, source, entity, settings=settings)
+            rows[entity] = summary.rows_read
+    return rows
+
+
+def dbt_build(url: str, target: Path, *extra: str) -> tuple[float, list[tuple[str, float]]]:
+    """Seconds for `dbt build`, and its nodes' execution times, slowest first."""
+    from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from insight_hub.warehouse import dbt_env
+
+    started = time.perf_counter()
+    out = subprocess.run(
+        [str(DBT_EXECUTABLE), "--no-use-colors", "build", *extra, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
+        env=dbt_env(url), capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if out.returncode != 0:
+        raise SystemExit(f"dbt build {' '.join(extra)} failed:\n{out.stdout[-4000:]}")
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    nodes = sorted(((r["unique_id"], r["execution_time"]) for r in results), key=lambda n: -n[1])
+    return seconds, nodes
+
+
+def timed(step):
+    started = time.perf_counter()
+    value = step()
+    return time.perf_counter() - started, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 200,000 customers")
+    parser.add_argument("--days", type=int, default=DAYS)
+    args = parser.parse_args()
+
+    from insight_hub.settings import get_settings
+    from insight_hub.warehouse import embedded_server, warehouse_url
+    from insight_hub.warehouse.prepare import prepare_for_dbt
+
+    customers = max(50, round(CUSTOMERS_AT_SCALE_1 * args.scale))
+    work = ROOT / ".local" / "bench" / f"hub-{customers}"
+    print(f"generating {customers:,} customers over {args.days} days (cached) ...", flush=True)
+    generate(work / "gen", customers, args.days)
+    split_landing(work / "gen", work / "landing", work / "last_day")
+
+    base = warehouse_url()
+    db = "bench_hub"
+    with psycopg.connect(embedded_server().url("postgres") if not get_settings().warehouse_url else base,
+                         autocommit=True) as conn:  # fmt: skip
+        conn.execute(f'drop database if exists "{db}" with (force)')
+        conn.execute(f'create database "{db}"')
+    url = base.rsplit("/", 1)[0] + "/" + db
+    settings = get_settings().model_copy(update={"landing_dir_override": work / "landing", "data_docs": False})
+
+    print("loading the history ...", flush=True)
+    load_seconds, history_rows = timed(lambda: load_all(url, settings))
+    prepare_for_dbt(url, settings)
+    print("full build ...", flush=True)
+    full_seconds, full_nodes = dbt_build(url, work / "target", "--full-refresh")
+    with psycopg.connect(url) as conn:
+        contacts = conn.execute("select count(*) from marts.fct_contact").fetchone()[0]
+        hub_customers = conn.execute("select count(*) from marts.dim_customer").fetchone()[0]
+
+    for path in (work / "last_day").rglob("*"):
+        if path.is_file():
+            shutil.copyfile(path, work / "landing" / path.relative_to(work / "last_day"))
+    print("loading one more day ...", flush=True)
+    day_load_seconds, day_rows = timed(lambda: load_all(url, settings))
+    prepare_for_dbt(url, settings)
+    print("incremental build ...", flush=True)
+    incr_seconds, incr_nodes = dbt_build(url, work / "target")
+    with psycopg.connect(url) as conn:
+        db_mb = conn.execute("select pg_database_size(current_database()) / 1048576.0").fetchone()[0]
+
+    ratio = incr_seconds / full_seconds
+    print()
+    print(f"hub: {hub_customers:,} customers, {contacts:,} contacts, database {db_mb:,.0f} MB")
+    steps = [
+        (f"load the history ({sum(history_rows.values()):,} rows)", f"{load_seconds:.1f} s"),
+        ("dbt build --full-refresh", f"{full_seconds:.1f} s"),
+        (f"load one more day ({sum(day_rows.values()):,} rows)", f"{day_load_seconds:.1f} s"),
+        ("dbt build (incremental)", f"{incr_seconds:.1f} s"),
+        ("incremental / full", f"{ratio:.1%}"),
+    ]
+    for name, figure in steps:
+        print(f"  {name:<44}{figure:>10}")
+    for title, nodes in (("full build", full_nodes), ("incremental build", incr_nodes)):
+        print(f"  slowest nodes, {title}:")
+        for node, seconds in nodes[:8]:
+            print(f"    {node:<70}{seconds:7.1f} s")
+
+    out_file = ROOT / "bench" / "results" / "hub.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(out_file.read_text()) if out_file.exists() else {"runs": []}
+    history["runs"].append(
+        {
+            "measured_at": datetime.now().isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "scale": args.scale,
+            "customers": hub_customers,
+            "contacts": contacts,
+            "database_mb": round(db_mb),
+            "load_history_seconds": round(load_seconds, 1),
+            "full_build_seconds": round(full_seconds, 1),
+            "load_day_seconds": round(day_load_seconds, 1),
+            "incremental_build_seconds": round(incr_seconds, 1),
+            "incremental_share": round(ratio, 4),
+            "slowest_full": [[n, round(s, 2)] for n, s in full_nodes[:15]],
+            "slowest_incremental": [[n, round(s, 2)] for n, s in incr_nodes[:15]],
+        }
+    )
+    out_file.write_text(json.dumps(history, indent=2))
+    print(f"written to {out_file}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""What dbt needs in the warehouse before a build, in one idempotent step."""
+
+from __future__ import annotations
+
+import psycopg
+
+from insight_hub.settings import Settings
+
+
+def prepare_for_dbt(url: str, settings: Settings) -> None:
+    """Every source table dbt reads exists (an entity never fed still has its empty raw table), the roles
+    and the PII key's pads are in place, and the charter's current promises are in ops.charter_promise."""
+    from insight_hub.charter import publish_charter
+    from insight_hub.warehouse.access import ensure_access
+    from insight_hub.warehouse.schema import ensure_all
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_all(conn)
+        ensure_access(conn, settings.pii_key_bytes())
+        publish_charter(conn, settings.charter_file)
