@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import time
@@ -27,7 +26,6 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS_AT_SCALE_1 = 200_000
 DAYS = 167  # at the generator's 0.06 contacts per customer and day: 2 million contacts at SCALE=1
-DAY_FILE = re.compile(r"^(?P<stem>.+)_(?P<day>\d{4}-\d{2}-\d{2})(?P<ext>\.[a-z.]+)$")
 
 
 def generate(gen: Path, customers: int, days: int) -> None:
@@ -44,52 +42,11 @@ def generate(gen: Path, customers: int, days: int) -> None:
     write_demo(gen, DemoConfig(customers=customers, days=days))
 
 
-def split_landing(gen: Path, history: Path, last_day: Path) -> None:
-    """Land every dated file but each entity's newest as one `<stem>_history<ext>` per entity (header
-    once), undated files as they are; each entity's newest day goes to `last_day`."""
-    for folder in (history, last_day):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-    dated: dict[tuple[str, str, str], list[tuple[str, Path]]] = {}
-    for path in sorted(gen.rglob("*")):
-        if not path.is_file() or "_ground_truth" in path.parts:
-            continue
-        rel = path.relative_to(gen)
-        match = DAY_FILE.match(path.name)
-        if match is None:
-            (history / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, history / rel)
-        else:
-            key = (str(rel.parent), match["stem"], match["ext"])
-            dated.setdefault(key, []).append((match["day"], path))
-    for (folder, stem, ext), files in dated.items():
-        newest = max(day for day, _ in files)
-        (history / folder).mkdir(parents=True, exist_ok=True)
-        (last_day / folder).mkdir(parents=True, exist_ok=True)
-        with (history / folder / f"{stem}_history{ext}").open("wb") as out:
-            first = True
-            for day, path in sorted(files):
-                if day == newest:
-                    shutil.copyfile(path, last_day / folder / path.name)
-                    continue
-                with path.open("rb") as fh:
-                    if ext == ".csv" and not first:
-                        fh.readline()  # the header, written once
-                    shutil.copyfileobj(fh, out)
-                first = False
-
-
 def load_all(url: str, settings) -> dict:
-    """Load every entity of the sources file through the product's load; rows read per entity."""
-    from insight_hub.ingest.runner import load_entity
-    from insight_hub.sources.registry import Registry
+    """Load every entity through the product's load; rows read per entity."""
+    from insight_hub.ingest.runner import load_all_entities
 
-    rows = {}
-    for source, cfg in Registry(settings.sources_file).sources.items():
-        for entity in cfg.entities:
-            summary = load_entity(url, source, entity, settings=settings)
-            rows[entity] = summary.rows_read
-    return rows
+    return {summary.entity: summary.rows_read for summary in load_all_entities(url, settings=settings)}
 
 
 def dbt_build(url: str, target: Path, *extra: str) -> tuple[float, list[tuple[str, float]]]:
@@ -123,6 +80,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=DAYS)
     args = parser.parse_args()
 
+    from insight_hub.demo.landing import land_history_and_last_day
     from insight_hub.settings import get_settings
     from insight_hub.warehouse import embedded_server, warehouse_url
     from insight_hub.warehouse.prepare import prepare_for_dbt
@@ -131,7 +89,7 @@ def main() -> None:
     work = ROOT / ".local" / "bench" / f"hub-{customers}"
     print(f"generating {customers:,} customers over {args.days} days (cached) ...", flush=True)
     generate(work / "gen", customers, args.days)
-    split_landing(work / "gen", work / "landing", work / "last_day")
+    land_history_and_last_day(work / "gen", work / "landing", work / "last_day", merge=True)
 
     base = warehouse_url()
     db = "bench_hub"
@@ -140,7 +98,9 @@ def main() -> None:
         conn.execute(f'drop database if exists "{db}" with (force)')
         conn.execute(f'create database "{db}"')
     url = base.rsplit("/", 1)[0] + "/" + db
-    settings = get_settings().model_copy(update={"landing_dir_override": work / "landing", "data_docs": False})
+    settings = get_settings().model_copy(
+        update={"landing_dir_override": work / "landing", "data_docs": False}
+    )
 
     print("loading the history ...", flush=True)
     load_seconds, history_rows = timed(lambda: load_all(url, settings))
@@ -185,7 +145,11 @@ def main() -> None:
     history["runs"].append(
         {
             "measured_at": datetime.now().isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
             "scale": args.scale,
             "customers": hub_customers,
             "contacts": contacts,

@@ -18,10 +18,3 @@
         else '+' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
     end
 {%- endmacro %}
-
-{# Keep the latest copy of each source key: the row from the newest batch, last in its file. #}
-{% macro latest_by_key(relation, key) -%}
-    select distinct on ({{ key }}) *
-    from {{ relation }}
-    order by {{ key }}, _batch_id desc, _record_no desc
-{%- endmacro %}

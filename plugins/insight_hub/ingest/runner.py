@@ -282,3 +282,14 @@ def _summary_of(step) -> EntityLoadSummary:
         return step()
     except EntityLoadFailed as exc:
         return exc.summary
+
+
+def load_all_entities(url: str, *, settings: Settings | None = None) -> list[EntityLoadSummary]:
+    """load_entity for every entity of the sources file, in its order, in this process (what the
+    source DAGs do task by task); raise EntityLoadFailed at the first entity with a batch not published."""
+    settings = settings or get_settings()
+    summaries = []
+    for source, cfg in Registry(settings.sources_file).sources.items():
+        for entity in cfg.entities:
+            summaries.append(load_entity(url, source, entity, settings=settings))
+    return summaries

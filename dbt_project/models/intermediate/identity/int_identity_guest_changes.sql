@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
 {#
   The log of guest merges and splits, one row per change the first time a build sees it.
   merge: keys registered under other_id now belong to customer_id (two guests were one person).

@@ -1,9 +1,10 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
 {#
   Every guest key ever seen, with the guest id it was first given; rows are only ever added.
   A new key joins the id of its component's earliest-registered key, or, in a component of new
   keys only, the component's own id. So a guest keeps its id when new records bring new keys, and
   when two guests turn out to be one, the older id survives (int_identity_guest_changes logs it).
+  `dbt build --full-refresh` keeps it (full_refresh=false): ids handed out stay handed out.
 #}
 with components as (
     select * from {{ ref('int_identity_guest_keys') }}

@@ -3,7 +3,24 @@
   per-contact measures every contact-centre KPI is built from (KPIS.md, "Contact centre").
   A contact whose customer could not be identified can be neither a repeat nor a first-contact
   resolution: both need to know who came back.
+
+  Incremental: a build rebuilds the contacts published since the last one, those whose customer the
+  identity models now resolve differently, and every contact of the customers either touches, since a
+  contact's repeat and first-contact flags depend on that customer's next contacts.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='interaction_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['interaction_id'], 'unique': True},
+            {'columns': ['customer_id']},
+            {'columns': ['loaded_at']},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
 with interactions as (
     select * from {{ ref('stg_contact_centre__interactions') }}
 ),
@@ -15,6 +32,37 @@ resolved as (
     from {{ ref('int_customer_records_resolved') }}
     where record_type = 'interaction'
 ),
+{% if is_incremental() %}
+    changed as (
+        select interaction_id from interactions
+        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        union
+        select r.interaction_id
+        from resolved as r
+        inner join {{ this }} as t on r.interaction_id = t.interaction_id
+        where r.customer_id is distinct from t.customer_id
+    ),
+
+    touched_customers as (
+        select r.customer_id
+        from resolved as r
+        inner join changed as c on r.interaction_id = c.interaction_id
+        where r.customer_id is not null
+        union
+        select t.customer_id
+        from {{ this }} as t
+        inner join changed as c on t.interaction_id = c.interaction_id
+        where t.customer_id is not null
+    ),
+
+    to_build as (
+        select interaction_id from changed
+        union
+        select r.interaction_id
+        from resolved as r
+        inner join touched_customers as t on r.customer_id = t.customer_id
+    ),
+{% endif %}
 
 agents as (
     select * from {{ ref('stg_contact_centre__agents') }}
@@ -33,6 +81,9 @@ contacts as (
         ('{{ var("service_level_seconds") | tojson }}'::jsonb ->> i.channel)::integer as service_level_seconds
     from interactions as i
     left join resolved as r on i.interaction_id = r.interaction_id
+    {% if is_incremental() %}
+        where i.interaction_id in (select t.interaction_id from to_build as t)
+    {% endif %}
 ),
 
 followed as (
@@ -77,7 +128,9 @@ final as (
         case
             when f.is_handled
                 then round((f.talk_seconds + f.hold_seconds + f.wrap_seconds) / 3600.0 * a.cost_per_hour, 4)
-        end as agent_cost
+        end as agent_cost,
+        f.loaded_at,
+        {{ built_at() }}
     from followed as f
     left join agents as a on f.agent_id = a.agent_id
 )

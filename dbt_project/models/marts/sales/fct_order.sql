@@ -2,7 +2,18 @@
   One row per order with its customer, value and delivery. Net revenue follows KPIS.md: completed
   orders, net of refunds. No refund feed exists yet, so a returned order counts as fully refunded
   (net revenue 0) and every other status as not yet revenue.
+
+  Incremental: a build rebuilds the orders published since the last one, those with lines published
+  since, and those whose customer the identity models now resolve differently.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['built_at']}],
+    )
+}}
 with orders as (
     select * from {{ ref('stg_sales__orders') }}
 ),
@@ -19,12 +30,30 @@ resolved as (
     where record_type = 'order'
 ),
 
+{% if is_incremental() %}
+    to_build as (
+        select order_id from orders
+        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        union
+        select order_id from lines
+        where loaded_at > (select coalesce(max(previous.lines_loaded_at), '-infinity') from {{ this }} as previous)
+        union
+        select r.order_id
+        from resolved as r
+        inner join {{ this }} as t on r.order_id = t.order_id
+        where r.customer_id is distinct from t.customer_id
+    ),
+{% endif %}
 line_totals as (
     select
         order_id,
         count(*) as order_lines,
-        sum(quantity) as units
+        sum(quantity) as units,
+        max(loaded_at) as lines_loaded_at
     from lines
+    {% if is_incremental() %}
+        where order_id in (select b.order_id from to_build as b)
+    {% endif %}
     group by order_id
 ),
 
@@ -45,10 +74,16 @@ final as (
         o.delivered_date,
         o.delivered_date is not null as is_delivered,
         o.delivered_date <= o.promised_date as is_on_time,
-        o.delivered_date - (o.ordered_at at time zone '{{ var("reporting_timezone") }}')::date as delivery_days
+        o.delivered_date - (o.ordered_at at time zone '{{ var("reporting_timezone") }}')::date as delivery_days,
+        o.loaded_at,
+        l.lines_loaded_at,
+        {{ built_at() }}
     from orders as o
     left join resolved as r on o.order_id = r.order_id
     left join line_totals as l on o.order_id = l.order_id
+    {% if is_incremental() %}
+        where o.order_id in (select b.order_id from to_build as b)
+    {% endif %}
 )
 
 select * from final

@@ -1,3 +1,12 @@
+{# Incremental: a build copies the lines published since the last one. #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['order_id', 'line_number'],
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['order_id', 'line_number'], 'unique': True}],
+    )
+}}
 with lines as (
     select * from {{ ref('stg_sales__order_lines') }}
 ),
@@ -9,8 +18,12 @@ final as (
         product_id,
         quantity,
         unit_price,
-        line_amount
+        line_amount,
+        loaded_at
     from lines
+    {% if is_incremental() %}
+        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+    {% endif %}
 )
 
 select * from final

@@ -1,6 +1,20 @@
 {# One row per order day and currency: orders, net revenue and average order value (KPIS.md). #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_date',
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['order_date']}],
+    )
+}}
 with orders as (
     select * from {{ ref('fct_order') }}
+    {% if is_incremental() %}
+        where order_date in (
+            select rebuilt.order_date from {{ ref('fct_order') }} as rebuilt
+            where rebuilt.built_at > (select coalesce(max(previous.built_at), '-infinity') from {{ this }} as previous)
+        )
+    {% endif %}
 ),
 
 daily as (
@@ -20,7 +34,8 @@ daily as (
 final as (
     select
         *,
-        round(net_revenue / nullif(completed_orders, 0), 2) as average_order_value
+        round(net_revenue / nullif(completed_orders, 0), 2) as average_order_value,
+        {{ built_at() }}
     from daily
 )
 

@@ -1,7 +1,22 @@
 {#
   One row per survey response with its customer and its KPIS.md classification. The comment is
   free text that may name people; it stays out of marts until the voice-of-customer models mask it.
+
+  Incremental: a build rebuilds the responses published since the last one, those whose customer the
+  identity models now resolve differently, and those answering a contact fct_contact rebuilt.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='response_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['response_id'], 'unique': True},
+            {'columns': ['interaction_id']},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
 with responses as (
     select * from {{ ref('stg_survey__responses') }}
 ),
@@ -22,6 +37,22 @@ contacts as (
         agent_id
     from {{ ref('fct_contact') }}
 ),
+{% if is_incremental() %}
+    to_build as (
+        select response_id from responses
+        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        union
+        select r.response_id
+        from resolved as r
+        inner join {{ this }} as t on r.response_id = t.response_id
+        where r.customer_id is distinct from t.customer_id
+        union
+        select t.response_id
+        from {{ this }} as t
+        inner join {{ ref('fct_contact') }} as c on t.interaction_id = c.interaction_id
+        where c.built_at > (select max(previous.built_at) from {{ this }} as previous)
+    ),
+{% endif %}
 
 final as (
     select
@@ -41,10 +72,15 @@ final as (
         s.survey_type = 'nps' and s.score between 7 and 8 as is_passive,
         s.survey_type = 'nps' and s.score <= 6 as is_detractor,
         -- Detractor in the wider sense the follow-up rules use: NPS 0-6 or CSAT 1-2.
-        (s.survey_type = 'nps' and s.score <= 6) or (s.survey_type = 'csat' and s.score <= 2) as needs_follow_up
+        (s.survey_type = 'nps' and s.score <= 6) or (s.survey_type = 'csat' and s.score <= 2) as needs_follow_up,
+        s.loaded_at,
+        {{ built_at() }}
     from responses as s
     left join resolved as r on s.response_id = r.response_id
     left join contacts as c on s.interaction_id = c.interaction_id
+    {% if is_incremental() %}
+        where s.response_id in (select b.response_id from to_build as b)
+    {% endif %}
 )
 
 select * from final

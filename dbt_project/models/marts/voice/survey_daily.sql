@@ -2,8 +2,22 @@
   One row per day, survey type and contact channel (null when the response is not linked to a
   contact): CSAT, NPS and CES as KPIS.md defines them, with their counts.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='response_date',
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['response_date']}],
+    )
+}}
 with responses as (
     select * from {{ ref('fct_survey_response') }}
+    {% if is_incremental() %}
+        where response_date in (
+            select rebuilt.response_date from {{ ref('fct_survey_response') }} as rebuilt
+            where rebuilt.built_at > (select coalesce(max(previous.built_at), '-infinity') from {{ this }} as previous)
+        )
+    {% endif %}
 ),
 
 daily as (
@@ -26,7 +40,8 @@ final as (
         *,
         case when survey_type = 'csat' then round(100.0 * csat_satisfied / responses, 2) end as csat_pct,
         case when survey_type = 'nps' then round(100.0 * (promoters - detractors) / responses, 2) end as nps,
-        case when survey_type = 'ces' then round(1.0 * ces_score_total / responses, 2) end as ces
+        case when survey_type = 'ces' then round(1.0 * ces_score_total / responses, 2) end as ces,
+        {{ built_at() }}
     from daily
 )
 

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='interaction_id',
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['interaction_id'], 'unique': True}, {'columns': ['loaded_at']}],
+    )
+}}
+{# Incremental: a large daily feed. Each build reads only what was published since the last. #}
 with source as (
     {{ latest_by_key(source('contact_centre', 'interaction'), 'interaction_id') }}
 ),
@@ -22,8 +31,11 @@ final as (
         outcome,
         coalesce(is_complaint, false) as is_complaint,
         notes,
-        _batch_id as batch_id
+        _batch_id as batch_id,
+        _record_no as record_no,
+        _loaded_at as loaded_at
     from source
 )
 
 select * from final
+{{ newer_than_existing('final', ['interaction_id']) }}

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['loaded_at']}],
+    )
+}}
+{# Incremental: a large daily feed. Each build reads only what was published since the last. #}
 with source as (
     {{ latest_by_key(source('sales', 'order'), 'order_id') }}
 ),
@@ -13,8 +22,12 @@ final as (
         currency,
         delivery_partner,
         promised_date,
-        delivered_date
+        delivered_date,
+        _batch_id as batch_id,
+        _record_no as record_no,
+        _loaded_at as loaded_at
     from source
 )
 
 select * from final
+{{ newer_than_existing('final', ['order_id']) }}

@@ -1,0 +1,38 @@
+{# Keep the latest copy of each source key: the row from the newest batch, last in its file.
+   In an incremental model only rows published since its last build are read (raw._loaded_at is the
+   publishing transaction's time, and one entity's batches publish one at a time); the model's final
+   select then drops any that an existing row already supersedes (see newer_than_existing). #}
+{% macro latest_by_key(relation, key) -%}
+    select distinct on ({{ key }}) *
+    from {{ relation }}
+    {%- if is_incremental() %}
+    where _loaded_at > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
+    {%- endif %}
+    order by {{ key }}, _batch_id desc, _record_no desc
+{%- endmacro %}
+
+{# In an incremental staging model: keep a row only if no row already stored for its key comes from a
+   later batch (or later in the same batch), so an incremental build keeps what a full refresh keeps. #}
+{% macro newer_than_existing(relation_alias, keys) -%}
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as existing
+        where {% for key in keys %}existing.{{ key }} = {{ relation_alias }}.{{ key }} and {% endfor -%}
+            (existing.batch_id, existing.record_no) > ({{ relation_alias }}.batch_id, {{ relation_alias }}.record_no)
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{# When the model's build wrote the row (its transaction's start, so later than any row an earlier model
+   of the same build wrote): incremental models downstream rebuild what a build touched. #}
+{% macro built_at() -%}
+    current_timestamp as built_at
+{%- endmacro %}
+
+{# Fresh planner statistics for a table the build just wrote. Without them PostgreSQL guesses a new
+   table holds a few rows and picks nested loops that go quadratic on the identity models. #}
+{% macro analyze_table() -%}
+    {%- if config.get('materialized') in ('table', 'incremental') -%}
+        analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,135 @@
+"""The daily incremental build leaves the hub exactly as a full refresh of the same data would.
+
+The demo history is loaded and built; then one more day lands together with a late contact (two days
+after an early contact of the same customer, about the same reason, so the early one stops being a
+first-contact resolution and becomes a repeat) and a corrected contact (the same id, a new outcome).
+After the incremental build every mart table is compared, row for row, with a full refresh.
+"""
+
+import csv
+import shutil
+
+import psycopg
+import pytest
+
+from insight_hub.demo import DemoConfig, generate
+from insight_hub.demo.landing import land_history_and_last_day
+from insight_hub.ingest.runner import load_all_entities
+from insight_hub.warehouse.prepare import prepare_for_dbt
+from tests.conftest import make_settings, run_dbt
+
+pytestmark = pytest.mark.integration
+
+# Columns that say when a row was written, not what it holds.
+BOOKKEEPING = {"built_at", "dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"}
+
+
+def _marts(url: str) -> dict[str, list[tuple]]:
+    """Every table in marts, its rows sorted, without bookkeeping columns."""
+    out = {}
+    with psycopg.connect(url) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+            )
+        ]
+        for table in tables:
+            columns = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'marts' and table_name = %s order by ordinal_position",
+                    (table,),
+                )
+                if r[0] not in BOOKKEEPING
+            ]
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows = conn.execute(f'select {select} from marts."{table}"').fetchall()
+            out[table] = sorted(rows, key=repr)
+    return out
+
+
+def _late_and_corrected_contacts(history, target, first_contact_resolutions):
+    """A calls export holding a late repeat of an early first-contact resolution, and a correction of
+    another. Returns their ids."""
+    files = sorted((history / "contact_centre").glob("calls_*.csv"))
+    with files[1].open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    resolved = [r for r in rows if r["Call ID"] in first_contact_resolutions and r["Customer Account"]]
+    early, corrected = dict(resolved[0]), dict(resolved[1])
+    late = dict(early)
+    late["Call ID"] = "INT99999901"
+    for column in ("Queue Start", "Answer Time", "End Time"):
+        late[column] = early[column].replace(early["Queue Start"][:10], _two_days_after(early["Queue Start"]))
+    corrected["Outcome"] = "unresolved"
+    with target.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([late, corrected])
+    return early["Call ID"], corrected["Call ID"]
+
+
+def _two_days_after(timestamp: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(timestamp[:10]) + timedelta(days=2)).isoformat()
+
+
+def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
+    generate(tmp_path / "gen", DemoConfig(customers=300, days=21, seed=11))
+    landing, last_day = tmp_path / "landing", tmp_path / "last_day"
+    land_history_and_last_day(tmp_path / "gen", landing, last_day)
+    settings = make_settings(
+        tmp_path / "home", INSIGHT_HUB_LANDING_DIR=str(landing), INSIGHT_HUB_DATA_DOCS=False
+    )
+
+    load_all_entities(fresh_db, settings=settings)
+    prepare_for_dbt(fresh_db, settings)
+    full = run_dbt(fresh_db, tmp_path / "t", "build", "--full-refresh")
+    assert full.returncode == 0, full.stdout[-3000:]
+    with psycopg.connect(fresh_db) as conn:
+        before = dict(
+            conn.execute(
+                "select interaction_id, is_first_contact_resolution from marts.fct_contact"
+            ).fetchall()
+        )
+
+    shutil.copytree(last_day, landing, dirs_exist_ok=True)
+    early_id, corrected_id = _late_and_corrected_contacts(
+        landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
+    )
+    load_all_entities(fresh_db, settings=settings)
+    prepare_for_dbt(fresh_db, settings)
+    incremental = run_dbt(fresh_db, tmp_path / "t", "build")
+    assert incremental.returncode == 0, incremental.stdout[-3000:]
+    after_incremental = _marts(fresh_db)
+
+    with psycopg.connect(fresh_db) as conn:
+        contacts = conn.execute("select count(*) from marts.fct_contact").fetchone()[0]
+        flags = dict(
+            conn.execute(
+                "select interaction_id, is_first_contact_resolution from marts.fct_contact "
+                "where interaction_id = any(%s)",
+                ([early_id, corrected_id, "INT99999901"],),
+            ).fetchall()
+        )
+        outcome = conn.execute(
+            "select outcome from marts.fct_contact where interaction_id = %s", (corrected_id,)
+        ).fetchone()[0]
+    # The incremental build saw the late contact and the correction, and re-judged the early contact.
+    assert flags[early_id] is False
+    assert outcome == "unresolved" and flags[corrected_id] is False
+    assert "INT99999901" in flags
+    assert contacts > len(before)
+
+    refresh = run_dbt(fresh_db, tmp_path / "t", "build", "--full-refresh")
+    assert refresh.returncode == 0, refresh.stdout[-3000:]
+    after_refresh = _marts(fresh_db)
+
+    assert after_incremental.keys() == after_refresh.keys()
+    for table in after_refresh:
+        assert after_incremental[table] == after_refresh[table], (
+            f"marts.{table} differs after an incremental build"
+        )
