@@ -1,43 +1,17 @@
 {#
-  Customers who are not in the CRM (guests), found among the records no CRM rule matched. Two keys
-  belong to one guest when a record carries both, or when a survey carries one and the contact it
-  answers the other; guests are the connected components of that graph. Keys the CRM knows are
-  left out: a record with a household e-mail two accounts share cannot say which of them it is.
+  Customers who are not in the CRM (guests), found among the keys of records no CRM rule matched
+  (int_identity_unmatched_keys). Two keys belong to one guest when a record carries both, or when a
+  survey carries one and the contact it answers the other; guests are the connected components of
+  that graph.
   component_id is 'G' and a hash of the component's smallest key; the stable customer_id a guest
   keeps across runs comes from int_identity_guest_registry.
 #}
-with recursive keys_seen as (
-    select * from {{ ref('int_identity_keys_seen') }}
-),
-
-crm_keys as (
-    select * from {{ ref('int_identity_crm_keys') }}
-),
-
-crm_matches as (
-    select * from {{ ref('int_identity_crm_matches') }}
+with recursive unmatched_keys as (
+    select * from {{ ref('int_identity_unmatched_keys') }}
 ),
 
 records as (
     select * from {{ ref('int_identity_records') }}
-),
-
-unmatched_keys as (
-    select
-        s.record_type,
-        s.record_id,
-        s.key_type || ':' || s.key_value as node
-    from keys_seen as s
-    where
-        s.key_type in ('email', 'phone')
-        and not exists (
-            select 1 from crm_matches as m
-            where m.record_type = s.record_type and m.record_id = s.record_id
-        )
-        and not exists (
-            select 1 from crm_keys as k
-            where k.key_type = s.key_type and k.key_value = s.key_value
-        )
 ),
 
 -- A survey and the contact it answers are one customer's: their keys join up.

@@ -5,8 +5,8 @@
   resolution: both need to know who came back.
 
   Incremental: a build rebuilds the contacts published since the last one, those whose customer the
-  identity models now resolve differently, and every contact of the customers either touches, since a
-  contact's repeat and first-contact flags depend on that customer's next contacts.
+  identity models now resolve differently, and the contacts of the customers either touches that fall
+  in the repeat window before them (a contact's repeat and first-contact flags look that far ahead).
 #}
 {{
     config(
@@ -21,11 +21,13 @@
         ],
     )
 }}
-with interactions as (
+{#- The imports are used more than once; "not materialized" keeps PostgreSQL planning on the tables'
+    own statistics instead of scanning each into a temporary result first. #}
+with interactions as not materialized (
     select * from {{ ref('stg_contact_centre__interactions') }}
 ),
 
-resolved as (
+resolved as not materialized (
     select
         record_id as interaction_id,
         customer_id
@@ -33,34 +35,57 @@ resolved as (
     where record_type = 'interaction'
 ),
 {% if is_incremental() %}
+    -- Contacts published since the last build, and contacts the identity models now give another customer.
     changed as (
-        select interaction_id from interactions
-        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        select
+            i.interaction_id,
+            i.queued_at
+        from interactions as i
+        where i.loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
         union
-        select r.interaction_id
-        from resolved as r
-        inner join {{ this }} as t on r.interaction_id = t.interaction_id
+        select
+            t.interaction_id,
+            t.queued_at
+        from {{ this }} as t
+        inner join resolved as r on t.interaction_id = r.interaction_id
         where r.customer_id is distinct from t.customer_id
     ),
 
-    touched_customers as (
-        select r.customer_id
-        from resolved as r
-        inner join changed as c on r.interaction_id = c.interaction_id
+    -- Each customer a changed contact belongs to now or belonged to before, and when.
+    touched as (
+        select
+            r.customer_id,
+            c.queued_at
+        from changed as c
+        inner join resolved as r on c.interaction_id = r.interaction_id
         where r.customer_id is not null
         union
-        select t.customer_id
-        from {{ this }} as t
-        inner join changed as c on t.interaction_id = c.interaction_id
+        select
+            t.customer_id,
+            c.queued_at
+        from changed as c
+        inner join {{ this }} as t on c.interaction_id = t.interaction_id
         where t.customer_id is not null
     ),
 
-    to_build as (
-        select interaction_id from changed
-        union
-        select r.interaction_id
-        from resolved as r
-        inner join touched_customers as t on r.customer_id = t.customer_id
+    -- A touched customer's contacts in the repeat window before a change look ahead at it: they are
+    -- rebuilt. Their look-ahead needs the customer's contacts up to a window after it as well.
+    neighbourhood as (
+        select
+            r.interaction_id,
+            bool_or(i.queued_at <= x.queued_at) as is_rebuilt
+        from touched as x
+        inner join resolved as r on x.customer_id = r.customer_id
+        inner join interactions as i on r.interaction_id = i.interaction_id
+        where
+            i.queued_at >= x.queued_at - interval '1 day' * {{ var('repeat_window_days') }}
+            and i.queued_at <= x.queued_at + interval '1 day' * {{ var('repeat_window_days') }}
+        group by r.interaction_id
+        union all
+        select
+            interaction_id,
+            true as is_rebuilt
+        from changed
     ),
 {% endif %}
 
@@ -82,7 +107,7 @@ contacts as (
     from interactions as i
     left join resolved as r on i.interaction_id = r.interaction_id
     {% if is_incremental() %}
-        where i.interaction_id in (select t.interaction_id from to_build as t)
+        where i.interaction_id in (select n.interaction_id from neighbourhood as n)
     {% endif %}
 ),
 
@@ -133,6 +158,12 @@ final as (
         {{ built_at() }}
     from followed as f
     left join agents as a on f.agent_id = a.agent_id
+    {% if is_incremental() %}
+        where f.interaction_id in (
+            select n.interaction_id from neighbourhood as n
+            where n.is_rebuilt
+        )
+    {% endif %}
 )
 
 select * from final

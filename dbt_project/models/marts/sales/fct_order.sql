@@ -14,15 +14,15 @@
         indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['built_at']}],
     )
 }}
-with orders as (
+with orders as not materialized (
     select * from {{ ref('stg_sales__orders') }}
 ),
 
-lines as (
+lines as not materialized (
     select * from {{ ref('stg_sales__order_lines') }}
 ),
 
-resolved as (
+resolved as not materialized (
     select
         record_id as order_id,
         customer_id

@@ -17,11 +17,11 @@
         ],
     )
 }}
-with responses as (
+with responses as not materialized (
     select * from {{ ref('stg_survey__responses') }}
 ),
 
-resolved as (
+resolved as not materialized (
     select
         record_id as response_id,
         customer_id
