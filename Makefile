@@ -17,6 +17,8 @@ help:
 	@echo "make lint     ruff and sqlfluff"
 	@echo "make airflow  Airflow UI (standalone) on the embedded database"
 	@echo "make docs     dbt docs into dbt_project/target"
+	@echo "make bench-ingest ROWS=1000000   the load against plain COPY and pandas"
+	@echo "make bench-hub SCALE=1           full and daily dbt build at 200,000 customers per SCALE"
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'

@@ -9,6 +9,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetAny, dag, task
 from cosmos import DbtTaskGroup
 
+from insight_hub.orchestration.alerts import with_failure_alerts
 from insight_hub.orchestration.assets import MARTS_ASSET, all_raw_assets
 from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
 
@@ -18,6 +19,7 @@ from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    default_args=with_failure_alerts({"owner": "insight-hub"}),
     tags=["insight-hub", "transform"],
     doc_md=__doc__,
 )

@@ -94,6 +94,22 @@ class Settings(BaseSettings):
         "batches is reported.",
     )
 
+    alert_emails: str = Field(
+        default="",
+        validation_alias="INSIGHT_HUB_ALERT_EMAILS",
+        description="Comma-separated addresses of the pipeline's owners, e-mailed (through the Airflow "
+        "connection smtp_default) when a task fails or a batch is rejected. Empty: no alert e-mails.",
+    )
+    alert_from: str = Field(
+        default="insight-hub@localhost",
+        validation_alias="INSIGHT_HUB_ALERT_FROM",
+        description="Sender address of the alert e-mails.",
+    )
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return [address.strip() for address in self.alert_emails.split(",") if address.strip()]
+
     def as_env(self) -> dict[str, str]:
         """These settings as the environment variables that would produce them (for child processes)."""
         env = {}

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
+from insight_hub.orchestration.alerts import with_failure_alerts
 from insight_hub.orchestration.assets import raw_asset
 
 DEFAULT_ARGS = {
@@ -25,7 +26,7 @@ def build_source_dag(source: str, entities: list[str], schedule: str = "@daily")
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=with_failure_alerts(DEFAULT_ARGS),
         tags=["insight-hub", "source", source],
         doc_md=(
             f"Loads the **{source}** source. For each entity ({', '.join(entities)}): `stage_<entity>` "
