@@ -6,7 +6,7 @@
     select distinct on ({{ key }}) *
     from {{ relation }}
     {%- if is_incremental() %}
-    where _loaded_at > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
+    where _loaded_at > {{ high_water('loaded_at') }}
     {%- endif %}
     order by {{ key }}, _batch_id desc, _record_no desc
 {%- endmacro %}
@@ -35,4 +35,16 @@
     {%- if config.get('materialized') in ('table', 'incremental') -%}
         analyze {{ this }}
     {%- endif -%}
+{%- endmacro %}
+
+{# The newest value of `column` this incremental model already holds (-infinity while it is empty). #}
+{% macro high_water(column) -%}
+    (select coalesce(max(previous.{{ column }}), '-infinity') from {{ this }} as previous)
+{%- endmacro %}
+
+{# In an incremental daily mart: the days on which `fact` holds a row written after this mart's newest
+   row, which are the days to recompute. #}
+{% macro days_rebuilt(fact, day_column) -%}
+    select rebuilt.{{ day_column }} from {{ fact }} as rebuilt
+    where rebuilt.built_at > {{ high_water('built_at') }}
 {%- endmacro %}

@@ -19,12 +19,7 @@ with contacts as (
     where
         is_offered
         {% if is_incremental() %}
-            and contact_date in (
-                select rebuilt.contact_date from {{ ref('fct_contact') }} as rebuilt
-                where
-                    rebuilt.built_at
-                    > (select coalesce(max(previous.built_at), '-infinity') from {{ this }} as previous)
-            )
+            and contact_date in ({{ days_rebuilt(ref('fct_contact'), 'contact_date') }})
         {% endif %}
 ),
 

@@ -41,7 +41,7 @@ resolved as not materialized (
             i.interaction_id,
             i.queued_at
         from interactions as i
-        where i.loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        where i.loaded_at > {{ high_water('loaded_at') }}
         union
         select
             t.interaction_id,

@@ -33,10 +33,10 @@ resolved as not materialized (
 {% if is_incremental() %}
     to_build as (
         select order_id from orders
-        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        where loaded_at > {{ high_water('loaded_at') }}
         union
         select order_id from lines
-        where loaded_at > (select coalesce(max(previous.lines_loaded_at), '-infinity') from {{ this }} as previous)
+        where loaded_at > {{ high_water('lines_loaded_at') }}
         union
         select r.order_id
         from resolved as r

@@ -22,7 +22,7 @@ final as (
         loaded_at
     from lines
     {% if is_incremental() %}
-        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        where loaded_at > {{ high_water('loaded_at') }}
     {% endif %}
 )
 

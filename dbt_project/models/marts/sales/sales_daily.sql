@@ -10,10 +10,7 @@
 with orders as (
     select * from {{ ref('fct_order') }}
     {% if is_incremental() %}
-        where order_date in (
-            select rebuilt.order_date from {{ ref('fct_order') }} as rebuilt
-            where rebuilt.built_at > (select coalesce(max(previous.built_at), '-infinity') from {{ this }} as previous)
-        )
+        where order_date in ({{ days_rebuilt(ref('fct_order'), 'order_date') }})
     {% endif %}
 ),
 

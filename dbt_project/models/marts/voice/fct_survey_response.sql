@@ -40,7 +40,7 @@ contacts as (
 {% if is_incremental() %}
     to_build as (
         select response_id from responses
-        where loaded_at > (select coalesce(max(previous.loaded_at), '-infinity') from {{ this }} as previous)
+        where loaded_at > {{ high_water('loaded_at') }}
         union
         select r.response_id
         from resolved as r
@@ -50,7 +50,7 @@ contacts as (
         select t.response_id
         from {{ this }} as t
         inner join {{ ref('fct_contact') }} as c on t.interaction_id = c.interaction_id
-        where c.built_at > (select max(previous.built_at) from {{ this }} as previous)
+        where c.built_at > {{ high_water('built_at') }}
     ),
 {% endif %}
 

@@ -13,10 +13,7 @@
 with responses as (
     select * from {{ ref('fct_survey_response') }}
     {% if is_incremental() %}
-        where response_date in (
-            select rebuilt.response_date from {{ ref('fct_survey_response') }} as rebuilt
-            where rebuilt.built_at > (select coalesce(max(previous.built_at), '-infinity') from {{ this }} as previous)
-        )
+        where response_date in ({{ days_rebuilt(ref('fct_survey_response'), 'response_date') }})
     {% endif %}
 ),
 
