@@ -48,3 +48,16 @@
     select rebuilt.{{ day_column }} from {{ fact }} as rebuilt
     where rebuilt.built_at > {{ high_water('built_at') }}
 {%- endmacro %}
+
+{# In an incremental fact: its rows whose customer the identity models now resolve differently.
+   `resolved` is the model's import of int_customer_records_resolved, keyed like the fact. #}
+{% macro resolved_differently(resolved, key, columns=[]) -%}
+    select
+        existing.{{ key }}
+        {%- for column in columns %},
+        existing.{{ column }}
+        {%- endfor %}
+    from {{ this }} as existing
+    inner join {{ resolved }} as now_resolved on existing.{{ key }} = now_resolved.{{ key }}
+    where now_resolved.customer_id is distinct from existing.customer_id
+{%- endmacro %}

@@ -8,6 +8,7 @@ After the incremental build every mart table is compared, row for row, with a fu
 
 import csv
 import shutil
+from datetime import date, timedelta
 
 import psycopg
 import pytest
@@ -72,8 +73,6 @@ def _late_and_corrected_contacts(history, target, first_contact_resolutions):
 
 
 def _two_days_after(timestamp: str) -> str:
-    from datetime import date, timedelta
-
     return (date.fromisoformat(timestamp[:10]) + timedelta(days=2)).isoformat()
 
 

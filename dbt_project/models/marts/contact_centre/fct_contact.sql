@@ -43,12 +43,7 @@ resolved as not materialized (
         from interactions as i
         where i.loaded_at > {{ high_water('loaded_at') }}
         union
-        select
-            t.interaction_id,
-            t.queued_at
-        from {{ this }} as t
-        inner join resolved as r on t.interaction_id = r.interaction_id
-        where r.customer_id is distinct from t.customer_id
+        {{ resolved_differently('resolved', 'interaction_id', ['queued_at']) }}
     ),
 
     -- Each customer a changed contact belongs to now or belonged to before, and when.

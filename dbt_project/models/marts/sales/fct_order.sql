@@ -38,10 +38,7 @@ resolved as not materialized (
         select order_id from lines
         where loaded_at > {{ high_water('lines_loaded_at') }}
         union
-        select r.order_id
-        from resolved as r
-        inner join {{ this }} as t on r.order_id = t.order_id
-        where r.customer_id is distinct from t.customer_id
+        {{ resolved_differently('resolved', 'order_id') }}
     ),
 {% endif %}
 line_totals as (

@@ -42,10 +42,7 @@ contacts as (
         select response_id from responses
         where loaded_at > {{ high_water('loaded_at') }}
         union
-        select r.response_id
-        from resolved as r
-        inner join {{ this }} as t on r.response_id = t.response_id
-        where r.customer_id is distinct from t.customer_id
+        {{ resolved_differently('resolved', 'response_id') }}
         union
         select t.response_id
         from {{ this }} as t
