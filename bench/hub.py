@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import time
-from datetime import datetime
 from pathlib import Path
 
 import psycopg
+from results_file import append_run
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS_AT_SCALE_1 = 200_000
@@ -139,17 +137,9 @@ def main() -> None:
         for node, seconds in nodes[:8]:
             print(f"    {node:<70}{seconds:7.1f} s")
 
-    out_file = ROOT / "bench" / "results" / "hub.json"
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(out_file.read_text()) if out_file.exists() else {"runs": []}
-    history["runs"].append(
+    out_file = append_run(
+        "hub",
         {
-            "measured_at": datetime.now().isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-            },
             "scale": args.scale,
             "customers": hub_customers,
             "contacts": contacts,
@@ -161,9 +151,8 @@ def main() -> None:
             "incremental_share": round(ratio, 4),
             "slowest_full": [[n, round(s, 2)] for n, s in full_nodes[:15]],
             "slowest_incremental": [[n, round(s, 2)] for n, s in incr_nodes[:15]],
-        }
+        },
     )
-    out_file.write_text(json.dumps(history, indent=2))
     print(f"written to {out_file}")
 
 

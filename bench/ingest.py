@@ -16,7 +16,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import resource
 import subprocess
@@ -26,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from results_file import append_run
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = [
@@ -188,20 +188,7 @@ def main() -> None:
                         f"{rows:,} rows: {method} takes {by[method]['seconds'] / by['floor']['seconds']:.2f}x the COPY floor"
                     )
     # Each invocation is one run; ratios are only ever taken within a run. Earlier runs are kept.
-    out_file = ROOT / "bench" / "results" / "ingest.json"
-    history = json.loads(out_file.read_text()) if out_file.exists() else {"runs": []}
-    history.setdefault("runs", []).append(
-        {
-            "measured_at": datetime.now().isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-            },
-            "results": results,
-        }
-    )
-    out_file.write_text(json.dumps(history, indent=2))
+    out_file = append_run("ingest", {"results": results})
     print(f"written to {out_file}")
 
 
