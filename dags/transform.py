@@ -1,7 +1,7 @@
 """Transform: builds the customer-information hub with dbt (staging -> intermediate -> marts).
 
-Runs whenever any raw entity Asset is updated; one cosmos task per model,
-each followed by its tests. Updates the marts Asset when the build passes.
+Runs whenever any raw entity Asset is updated; one cosmos task per model builds
+it and runs its tests. Updates the marts Asset when the build passes.
 """
 
 import pendulum
@@ -9,9 +9,10 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetAny, dag, task
 from cosmos import DbtTaskGroup
 
-from insight_hub.orchestration.alerts import with_failure_alerts
+from insight_hub.orchestration.alerts import deadline_alert, with_failure_alerts
 from insight_hub.orchestration.assets import MARTS_ASSET, all_raw_assets
 from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
+from insight_hub.settings import get_settings
 
 
 @dag(
@@ -20,6 +21,7 @@ from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
     catchup=False,
     max_active_runs=1,
     default_args=with_failure_alerts({"owner": "insight-hub"}),
+    deadline=deadline_alert(get_settings().transform_finish_within),
     tags=["insight-hub", "transform"],
     doc_md=__doc__,
 )

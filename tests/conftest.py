@@ -85,8 +85,8 @@ def run_dbt(url: str, target: Path, *args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-@pytest.fixture
-def smtp_inbox():
+@contextmanager
+def smtp_server() -> Iterator[tuple[int, list]]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (port, messages received as email.message objects)."""
     import email
     import socket
@@ -111,3 +111,9 @@ def smtp_inbox():
         yield port, received
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_inbox():
+    with smtp_server() as inbox:
+        yield inbox

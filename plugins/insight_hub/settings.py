@@ -6,6 +6,7 @@ nothing else in the package reads `os.environ` for configuration.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -104,6 +105,21 @@ class Settings(BaseSettings):
         default="insight-hub@localhost",
         validation_alias="INSIGHT_HUB_ALERT_FROM",
         description="Sender address of the alert e-mails.",
+    )
+
+    source_finish_within: timedelta = Field(
+        default=timedelta(hours=2),
+        gt=timedelta(0),
+        validation_alias="INSIGHT_HUB_SOURCE_FINISH_WITHIN",
+        description="A source DAG run not finished this long after it was queued sends a deadline alert "
+        "(ISO 8601 duration such as PT2H, or HH:MM:SS); a source's `finish_within` in the sources file "
+        "overrides it.",
+    )
+    transform_finish_within: timedelta = Field(
+        default=timedelta(hours=2),
+        gt=timedelta(0),
+        validation_alias="INSIGHT_HUB_TRANSFORM_FINISH_WITHIN",
+        description="A transform DAG run not finished this long after it was queued sends a deadline alert.",
     )
 
     @property

@@ -67,9 +67,18 @@ def test_dags_import_without_errors_or_io(tmp_path):
         for entity in ("account", "contact", "owner")
     ]
     assert result["dags"]["source_crm"]["outlets"] == ["raw.account", "raw.contact", "raw.owner"]
-    # cosmos rendered one run task and one test task per dbt model from the manifest.
+    # cosmos rendered one task per dbt model from the manifest (`dbt build` of the model: it, then its
+    # tests), the snapshot, and a task for each test that reads two models, after both.
     transform_tasks = result["dags"]["transform"]["tasks"]
-    assert "hub.customer_360.run" in transform_tasks and "hub.customer_360.test" in transform_tasks
+    manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert {
+        t.removeprefix("hub.").removesuffix("_model_build")
+        for t in transform_tasks
+        if t.endswith("_model_build")
+    } == models
+    assert "hub.dim_customer_history_snapshot_build" in transform_tasks
+    assert "hub.relationships_fct_order_line_order_id__order_id__ref_fct_order__test" in transform_tasks
     assert result["dags"]["transform"]["outlets"] == ["marts"]
     # Parsing started no embedded warehouse.
     assert not (tmp_path / "home" / "pg").exists()

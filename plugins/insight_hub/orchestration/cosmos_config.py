@@ -30,9 +30,15 @@ def dbt_task_group_kwargs() -> dict:
         ),
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.AFTER_EACH,
+            # One task per model: `dbt build --select <model>` builds it and then runs its tests, so a
+            # failing test fails that model's task and stops what depends on it. (A task per test as well
+            # would double the tasks, and each task costs a few seconds of start-up.)
+            test_behavior=TestBehavior.BUILD,
             # A test that reads two models (relationships) runs after both, not after the first.
             should_detach_multiple_parents_tests=True,
+            # The product's own Assets (raw.<entity>, marts) are its contract with downstream DAGs; cosmos
+            # would add one per model, named by the warehouse's host and port.
+            emit_datasets=False,
         ),
         # dbt runs inside the task's process (dbtRunner): no interpreter start-up per model.
         "execution_config": ExecutionConfig(

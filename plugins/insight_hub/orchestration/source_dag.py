@@ -7,8 +7,10 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from insight_hub.orchestration.alerts import with_failure_alerts
+from insight_hub.orchestration.alerts import deadline_alert, with_failure_alerts
 from insight_hub.orchestration.assets import raw_asset
+from insight_hub.settings import get_settings
+from insight_hub.sources.registry import Registry
 
 DEFAULT_ARGS = {
     "owner": "insight-hub",
@@ -19,10 +21,24 @@ DEFAULT_ARGS = {
 }
 
 
-def build_source_dag(source: str, entities: list[str], schedule: str = "@daily"):
+def source_timing(source: str) -> tuple[str | timedelta, timedelta]:
+    """The source's schedule and deadline from the sources file (read from disk only, no database).
+
+    A source the file does not list keeps the defaults: daily, and the settings' deadline."""
+    settings = get_settings()
+    config = Registry(settings.sources_file).sources.get(source)
+    if config is None:
+        return "@daily", settings.source_finish_within
+    return config.airflow_schedule(), config.finish_within or settings.source_finish_within
+
+
+def build_source_dag(source: str, entities: list[str]):
+    schedule, finish_within = source_timing(source)
+
     @dag(
         dag_id=f"source_{source}",
         schedule=schedule,
+        deadline=deadline_alert(finish_within),
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,

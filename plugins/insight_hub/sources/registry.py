@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import string
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from croniter import croniter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from insight_hub.contracts import Contract, ContractError, load_contract, load_yaml_model
 
@@ -201,9 +212,29 @@ Feed = Annotated[
 class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # A cron expression or preset ("@daily", "0 6 * * 1-5"), or an interval as an ISO 8601 duration ("PT6H").
     schedule: str = "@daily"
+    # A run not finished this long after it was queued sends a deadline alert (default: settings).
+    finish_within: timedelta | None = Field(default=None, gt=timedelta(0))
     # An entity may be fed by several exports (two CRMs, say): give a list of feeds.
     entities: dict[str, Feed | list[Feed]]
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron_or_interval(cls, value: str) -> str:
+        if value.startswith("P"):
+            TypeAdapter(timedelta).validate_python(value)
+        elif not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is neither a cron expression nor an ISO 8601 interval such as PT6H")
+        return value
+
+    def airflow_schedule(self) -> str | timedelta:
+        """The schedule as Airflow takes it: a cron string, or a timedelta for an interval."""
+        return (
+            TypeAdapter(timedelta).validate_python(self.schedule)
+            if self.schedule.startswith("P")
+            else self.schedule
+        )
 
     def feeds(self, entity: str) -> list[FileFeed | SqlFeed | ApiFeed]:
         spec = self.entities[entity]
