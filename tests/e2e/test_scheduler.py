@@ -11,11 +11,8 @@ XCom and rendered field Airflow wrote is then searched for the warehouse passwor
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -26,69 +23,23 @@ from insight_hub.demo import DemoConfig, generate
 from insight_hub.demo.landing import land_history_and_last_day
 from insight_hub.ingest.runner import load_all_entities
 from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
-from insight_hub.orchestration.environment import airflow_env, airflow_executable, run_airflow
-from insight_hub.pipeline import build_manifest
 from insight_hub.warehouse import embedded_server, ensure_warehouse, sqlalchemy_url
-from insight_hub.warehouse.embedded import _free_port
 from tests.conftest import make_settings, server_home, smtp_server
+from tests.e2e.airflow_services import create_database, running_airflow
 
 pytestmark = pytest.mark.e2e
 
 DEMO = DemoConfig(customers=120, days=3, seed=23, invalid_rate=0.0)
 OWNERS = "data.owner@hub.example"
 PII_KEY = "pii-key-" + secrets.token_hex(8)
-COMPONENTS = {
-    "api-server": ["api-server", "--port", "{port}"],
-    "scheduler": ["scheduler"],
-    "dag-processor": ["dag-processor"],
-    "triggerer": ["triggerer"],
-}
-
-
-def _create_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-
-
-def _log_tails(logs: Path, lines: int = 12) -> str:
-    return "\n".join(
-        f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-        for log in sorted(logs.glob("*.log"))
-    )
-
-
-def _wait_for(what: str, check, timeout: float, procs: dict[str, subprocess.Popen], logs: Path, interval=3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        dead = {name: p.returncode for name, p in procs.items() if p.poll() is not None}
-        assert not dead, f"Airflow components exited while waiting for {what}: {dead}\n{_log_tails(logs)}"
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{_log_tails(logs)}")
-
-
-def _stop(procs: dict[str, subprocess.Popen]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
 def scheduled_day(warehouse, settings):
     server = embedded_server(settings)
-    admin = server.url("postgres")
-    _create_database(admin, "t_scheduler_wh")
-    _create_database(admin, "t_scheduler_airflow")
-    url = server.url("t_scheduler_wh")
+    create_database(server.url("postgres"), "t_scheduler_wh")
+    create_database(server.url("postgres"), "t_scheduler_airflow")
+    url, metadata_url = server.url("t_scheduler_wh"), server.url("t_scheduler_airflow")
     with server_home("scheduler") as home, smtp_server() as (smtp_port, inbox):
         generate(home / "gen", DEMO)
         land_history_and_last_day(home / "gen", home / "landing", home / "last_day")
@@ -99,7 +50,7 @@ def scheduled_day(warehouse, settings):
             INSIGHT_HUB_PII_KEY=PII_KEY,
             INSIGHT_HUB_ALERT_EMAILS=OWNERS,
             INSIGHT_HUB_TRANSFORM_FINISH_WITHIN="PT20S",
-            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlalchemy_url(server.url("t_scheduler_airflow")),
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlalchemy_url(metadata_url),
         )
         # The history, loaded the way the source DAGs load it (no Airflow involved).
         ensure_warehouse(url)
@@ -108,67 +59,21 @@ def scheduled_day(warehouse, settings):
         (last_call_file,) = (home / "last_day" / "contact_centre").glob("calls_*.csv")
         shutil.copy(last_call_file, home / "landing" / "contact_centre" / last_call_file.name)
 
-        api_port = _free_port()
-        env = airflow_env(run_settings, url)
-        env.update(
-            {
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                "AIRFLOW__CORE__PARALLELISM": "3",
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
-                "AIRFLOW_CONN_SMTP_DEFAULT": (
-                    f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0"
-                ),
-            }
-        )
-        logs = run_settings.home / "logs"
-        build_manifest(env)
-        run_airflow(["db", "migrate"], env, logs / "airflow-db-migrate.log")
-
-        procs: dict[str, subprocess.Popen] = {}
-        try:
-            for name, args in COMPONENTS.items():
-                log = (logs / f"{name}.log").open("w")
-                procs[name] = subprocess.Popen(
-                    [airflow_executable(), *(a.format(port=api_port) for a in args)],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            meta = server.url("t_scheduler_airflow")
-
-            def query(sql: str, *params):
-                with psycopg.connect(meta) as conn:
-                    return conn.execute(sql, params).fetchall()
-
-            _wait_for(
-                "the DAG processor to serialise the DAGs",
-                lambda: (
-                    query("select count(*) from dag where dag_id in ('transform', 'source_contact_centre')")[
-                        0
-                    ][0]
-                    == 2
-                ),
-                timeout=300,
-                procs=procs,
-                logs=logs,
-            )
+        smtp = f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0"
+        with running_airflow(run_settings, url, metadata_url, AIRFLOW_CONN_SMTP_DEFAULT=smtp) as airflow:
+            airflow.wait_for_dags("transform", "source_contact_centre")
             for dag_id in ("transform", "source_contact_centre"):
-                run_airflow(["dags", "unpause", dag_id], env, logs / f"unpause-{dag_id}.log")
+                airflow.cli("dags", "unpause", dag_id)
 
             def transform_finished():
-                rows = query("select state from dag_run where dag_id = 'transform'")
+                rows = airflow.query("select state from dag_run where dag_id = 'transform'")
                 return rows and all(state in ("success", "failed") for (state,) in rows)
 
-            _wait_for(
-                "the Asset-triggered transform run to finish", transform_finished, 1200, procs, logs, 10
-            )
+            airflow.wait_for("the Asset-triggered transform run to finish", transform_finished, 1200, 10)
             # The scheduler's next loops: a second transform run would be created here if one were due.
             time.sleep(15)
-            _wait_for("the deadline alert", lambda: inbox, 120, procs, logs)
-        finally:
-            _stop(procs)
+            airflow.wait_for("the deadline alert", lambda: inbox, 120)
+        query, logs, env = airflow.query, airflow.logs, airflow.env
         yield {
             "query": query,
             "inbox": list(inbox),

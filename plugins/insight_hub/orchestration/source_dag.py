@@ -29,7 +29,7 @@ def source_timing(source: str) -> tuple[str | timedelta, timedelta]:
     config = Registry(settings.sources_file).sources.get(source)
     if config is None:
         return "@daily", settings.source_finish_within
-    return config.airflow_schedule(), config.finish_within or settings.source_finish_within
+    return config.schedule, config.finish_within or settings.source_finish_within
 
 
 def build_source_dag(source: str, entities: list[str]):

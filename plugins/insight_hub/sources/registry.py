@@ -14,7 +14,6 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
-    TypeAdapter,
     field_validator,
     model_validator,
 )
@@ -212,8 +211,9 @@ Feed = Annotated[
 class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # A cron expression or preset ("@daily", "0 6 * * 1-5"), or an interval as an ISO 8601 duration ("PT6H").
-    schedule: str = "@daily"
+    # A cron expression or preset ("@daily", "0 6 * * 1-5"), or an interval as an ISO 8601 duration ("PT6H"),
+    # which becomes a timedelta: both are what Airflow takes as a schedule.
+    schedule: Annotated[timedelta | str, Field(union_mode="left_to_right")] = "@daily"
     # A run not finished this long after it was queued sends a deadline alert (default: settings).
     finish_within: timedelta | None = Field(default=None, gt=timedelta(0))
     # An entity may be fed by several exports (two CRMs, say): give a list of feeds.
@@ -221,20 +221,10 @@ class SourceConfig(BaseModel):
 
     @field_validator("schedule")
     @classmethod
-    def _cron_or_interval(cls, value: str) -> str:
-        if value.startswith("P"):
-            TypeAdapter(timedelta).validate_python(value)
-        elif not croniter.is_valid(value):
+    def _cron_is_valid(cls, value: timedelta | str) -> timedelta | str:
+        if isinstance(value, str) and not croniter.is_valid(value):
             raise ValueError(f"{value!r} is neither a cron expression nor an ISO 8601 interval such as PT6H")
         return value
-
-    def airflow_schedule(self) -> str | timedelta:
-        """The schedule as Airflow takes it: a cron string, or a timedelta for an interval."""
-        return (
-            TypeAdapter(timedelta).validate_python(self.schedule)
-            if self.schedule.startswith("P")
-            else self.schedule
-        )
 
     def feeds(self, entity: str) -> list[FileFeed | SqlFeed | ApiFeed]:
         spec = self.entities[entity]
