@@ -28,6 +28,7 @@ class PipelineFailed(RuntimeError):
 class PipelineReport:
     warehouse: str
     landing: Path
+    extracts: Path
     dag_runs: dict[str, str] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
 
@@ -87,7 +88,7 @@ def dag_test(dag_id: str, logical_date: str, env: dict[str, str], log_dir: Path)
 
 def pipeline_dag_ids() -> list[str]:
     """Every DAG in the order the Asset chain would run them."""
-    return [f"source_{s}" for s in SOURCES] + ["transform"]
+    return [f"source_{s}" for s in SOURCES] + ["transform", "insight"]
 
 
 def run_pipeline(
@@ -104,7 +105,7 @@ def run_pipeline(
     build_manifest(env)
     echo("preparing Airflow's metadata database ...")
     run_airflow(["db", "migrate"], env, log_dir / "airflow-db-migrate.log")
-    report = PipelineReport(warehouse=url, landing=settings.landing_dir)
+    report = PipelineReport(warehouse=url, landing=settings.landing_dir, extracts=settings.home / "extracts")
     logical_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     for dag_id in dag_ids or pipeline_dag_ids():
         echo(f"running DAG {dag_id} ...")

@@ -51,6 +51,17 @@ class Settings(BaseSettings):
         validation_alias="INSIGHT_HUB_CHARTER",
         description="YAML file of the customer charter's promises (measured in marts.charter_compliance).",
     )
+    extracts_file: Path = Field(
+        default=PROJECT_ROOT / "examples" / "demo" / "extracts.yaml",
+        validation_alias="INSIGHT_HUB_EXTRACTS",
+        description="YAML file of who sees what in the manager extracts (the team leads' queues).",
+    )
+    send_extracts: bool = Field(
+        default=False,
+        validation_alias="INSIGHT_HUB_SEND_EXTRACTS",
+        description="E-mail the manager extracts through the Airflow connection smtp_default. Off: they are "
+        "only written, as .eml files, to <home>/extracts/.",
+    )
     expectations_dir: Path = Field(
         default=PROJECT_ROOT / "expectations",
         validation_alias="INSIGHT_HUB_EXPECTATIONS_DIR",

@@ -59,6 +59,7 @@ def test_dags_import_without_errors_or_io(tmp_path):
         "source_survey",
         "source_sales",
         "transform",
+        "insight",
     }
     # Stage, validate and publish are tasks of their own per entity; only publish updates the Asset.
     assert result["dags"]["source_crm"]["tasks"] == [
@@ -80,6 +81,7 @@ def test_dags_import_without_errors_or_io(tmp_path):
     assert "hub.dim_customer_history_snapshot_build" in transform_tasks
     assert "hub.relationships_fct_order_line_order_id__order_id__ref_fct_order__test" in transform_tasks
     assert result["dags"]["transform"]["outlets"] == ["marts"]
+    assert result["dags"]["insight"] == {"tasks": ["deliver_extracts"], "outlets": []}
     # Parsing started no embedded warehouse.
     assert not (tmp_path / "home" / "pg").exists()
 

@@ -35,7 +35,13 @@ def test_every_dag_run_succeeded(pipeline_run):
         "source_survey": "success",
         "source_sales": "success",
         "transform": "success",
+        "insight": "success",
     }
+    # Sending is off by default: every manager's extract is written to the outbox instead.
+    with psycopg.connect(report.warehouse) as conn:
+        managers = {r[0] for r in conn.execute("select owner_id from marts.dim_owner")}
+    written = {p.stem for p in report.extracts.rglob("*.eml")}
+    assert len(managers) == 7 and written == managers
 
 
 def test_rows_loaded_equal_rows_generated_minus_rows_quarantined(pipeline_run, warehouse):

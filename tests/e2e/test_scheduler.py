@@ -3,8 +3,9 @@ against the embedded PostgreSQL, the way an operator runs them.
 
 A history is already loaded; one more day of calls lands. Unpausing `source_contact_centre` makes the
 scheduler run it; its load updates the `raw.interaction` Asset (the unchanged agents list updates nothing),
-which triggers exactly one transform run; the transform updates the marts Asset. The transform's deadline
-is set shorter than a build, so the triggerer sends the owners a deadline alert while it runs. Every log,
+which triggers exactly one transform run; the transform updates the marts Asset, which triggers the insight
+run that e-mails every manager their extract. The transform's deadline is set shorter than a build, so the
+triggerer sends the pipeline's owners a deadline alert while it runs. Every log,
 XCom and rendered field Airflow wrote is then searched for the warehouse password and the PII key.
 """
 
@@ -50,6 +51,7 @@ def scheduled_day(warehouse, settings):
             INSIGHT_HUB_PII_KEY=PII_KEY,
             INSIGHT_HUB_ALERT_EMAILS=OWNERS,
             INSIGHT_HUB_TRANSFORM_FINISH_WITHIN="PT20S",
+            INSIGHT_HUB_SEND_EXTRACTS="true",
             AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlalchemy_url(metadata_url),
         )
         # The history, loaded the way the source DAGs load it (no Airflow involved).
@@ -61,18 +63,26 @@ def scheduled_day(warehouse, settings):
 
         smtp = f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0"
         with running_airflow(run_settings, url, metadata_url, AIRFLOW_CONN_SMTP_DEFAULT=smtp) as airflow:
-            airflow.wait_for_dags("transform", "source_contact_centre")
-            for dag_id in ("transform", "source_contact_centre"):
+            airflow.wait_for_dags("insight", "transform", "source_contact_centre")
+            for dag_id in ("insight", "transform", "source_contact_centre"):
                 airflow.cli("dags", "unpause", dag_id)
 
-            def transform_finished():
-                rows = airflow.query("select state from dag_run where dag_id = 'transform'")
-                return rows and all(state in ("success", "failed") for (state,) in rows)
+            def finished(dag_id):
+                def check():
+                    rows = airflow.query("select state from dag_run where dag_id = %s", dag_id)
+                    return rows and all(state in ("success", "failed") for (state,) in rows)
 
-            airflow.wait_for("the Asset-triggered transform run to finish", transform_finished, 1200, 10)
-            # The scheduler's next loops: a second transform run would be created here if one were due.
+                return check
+
+            airflow.wait_for("the Asset-triggered transform run to finish", finished("transform"), 1200, 10)
+            airflow.wait_for("the marts-triggered insight run to finish", finished("insight"), 300, 5)
+            # The scheduler's next loops: a second transform or insight run would be created here if one were due.
             time.sleep(15)
-            airflow.wait_for("the deadline alert", lambda: inbox, 120)
+            airflow.wait_for(
+                "the deadline alert",
+                lambda: any(m["Subject"].startswith("[insight-hub]") for m in inbox),
+                120,
+            )
         query, logs, env = airflow.query, airflow.logs, airflow.env
         yield {
             "query": query,
@@ -134,7 +144,7 @@ def test_the_asset_chain_triggers_exactly_one_transform_that_builds_the_marts(sc
 
 
 def test_the_triggerer_sends_the_transform_deadline_alert(scheduled_day):
-    (alert,) = scheduled_day["inbox"]
+    (alert,) = [m for m in scheduled_day["inbox"] if m["Subject"].startswith("[insight-hub]")]
     (run_id,) = scheduled_day["query"]("select run_id from dag_run where dag_id = 'transform'")[0]
     assert alert["Subject"] == f"[insight-hub] transform not finished within 0:00:20 ({run_id})"
     assert alert["X-Envelope-To"] == OWNERS
@@ -147,6 +157,34 @@ def test_the_triggerer_sends_the_transform_deadline_alert(scheduled_day):
         "select r.dag_id from deadline d join dag_run r on r.id = d.dagrun_id where d.missed"
     )
     assert missed == [("transform",)]
+
+
+def test_the_marts_asset_triggers_one_insight_run_that_emails_each_manager_once(scheduled_day):
+    query = scheduled_day["query"]
+    runs = query("select id, run_type, state from dag_run where dag_id = 'insight'")
+    assert [(run_type, state) for _, run_type, state in runs] == [("asset_triggered", "success")]
+    consumed = query(
+        "select a.name from dagrun_asset_event d join asset_event e on e.id = d.event_id "
+        "join asset a on a.id = e.asset_id where d.dag_run_id = %s",
+        runs[0][0],
+    )
+    assert consumed == [("marts",)]
+    with psycopg.connect(scheduled_day["url"]) as conn:
+        managers = dict(conn.execute("select owner_id, owner_email from marts.dim_owner").fetchall())
+        delivered = dict(conn.execute("select owner_id, kind from ops.extract_delivery").fetchall())
+    extracts = [m for m in scheduled_day["inbox"] if m["Subject"].startswith("Customer insight")]
+    assert len(managers) == 7 and delivered == dict.fromkeys(managers, "extract")
+    assert sorted(m["X-Envelope-To"] for m in extracts) == sorted(managers.values())
+    for message in extracts:
+        parts = {p.get_content_type() for p in message.walk()}
+        assert {
+            "text/html",
+            "image/png",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        } <= parts
+    (summary,) = query("select value::text from xcom where dag_id = 'insight' and key = 'return_value'")[0]
+    summary = json.loads(summary)
+    assert summary["ready"] is True and sorted(summary["sent"]) == sorted(managers)
 
 
 def test_no_secret_reaches_logs_xcom_or_rendered_fields(scheduled_day):
@@ -168,3 +206,4 @@ def test_no_secret_reaches_logs_xcom_or_rendered_fields(scheduled_day):
         assert leaked == [], f"{name} in {leaked}"
         assert not any(secret in value for (value,) in xcoms), f"{name} in XCom"
         assert not any(secret in value for (value,) in rendered), f"{name} in rendered fields"
+        assert not any(secret in m.as_string() for m in scheduled_day["inbox"]), f"{name} in an e-mail"

@@ -92,3 +92,24 @@ create table if not exists ops.charter_promise (
     direction text not null check (direction in ('at_least', 'at_most')),
     published_at timestamptz not null default now()
 );
+
+-- Which queues each team lead's extract covers, replaced from INSIGHT_HUB_EXTRACTS before every
+-- transform (insight/scopes.py).
+create table if not exists ops.owner_queue (
+    owner_id text not null,
+    queue text not null,
+    primary key (owner_id, queue)
+);
+
+-- One row per extract or notice e-mailed to a manager for a marts build: a retried send skips those
+-- already delivered, so every manager gets exactly one e-mail per build.
+create table if not exists ops.extract_delivery (
+    report_key text not null,
+    owner_id text not null,
+    kind text not null check (kind in ('extract', 'notice')),
+    recipient text not null,
+    message_id text not null,
+    sent_at timestamptz not null default now(),
+    airflow_run_id text,
+    primary key (report_key, owner_id)
+);

@@ -5,20 +5,7 @@
   never averaged; FCR sums the daily counts of customers, so a customer who contacted on two days
   counts twice.
 #}
-{#- kpi, its formula over the totals, the count it rests on, and the totals it comes from -#}
-{%- set measures = [
-    ('service_level_pct', '100.0 * within_service_level / nullif(offered, 0)', 'offered', 'contact_totals'),
-    ('abandonment_rate_pct', '100.0 * abandoned / nullif(offered, 0)', 'offered', 'contact_totals'),
-    ('asa_seconds', 'answer_seconds::numeric / nullif(handled, 0)', 'handled', 'contact_totals'),
-    ('aht_seconds', 'handle_seconds::numeric / nullif(handled, 0)', 'handled', 'contact_totals'),
-    ('fcr_rate_pct', '100.0 * customers_resolved / nullif(customers_handled, 0)', 'customers_handled', 'contact_totals'),
-    ('repeat_contact_rate_pct', '100.0 * repeats / nullif(handled, 0)', 'handled', 'contact_totals'),
-    ('complaint_rate_pct', '100.0 * complaints / nullif(handled, 0)', 'handled', 'contact_totals'),
-    ('csat_pct', '100.0 * csat_satisfied / nullif(csat_responses, 0)', 'csat_responses', 'survey_totals'),
-    ('nps', '100.0 * (promoters - detractors) / nullif(nps_responses, 0)', 'nps_responses', 'survey_totals'),
-    ('ces', '1.0 * ces_score_total / nullif(ces_responses, 0)', 'ces_responses', 'survey_totals'),
-    ('on_time_rate_pct', '100.0 * on_time / nullif(delivered, 0)', 'delivered', 'delivery_totals'),
-] %}
+{%- set measures = period_kpi_formulas() %}
 
 with contact_daily as (
     select * from {{ ref('contact_centre_daily') }}

@@ -1,0 +1,224 @@
+{#
+  The contact-centre, voice-of-customer and delivery KPIs of each manager's scope, per week and per
+  month, in long form (one row per owner, period and kpi), for the manager extracts and for BI.
+
+  Scope follows the CRM's owners list: the head of service sees every contact, response and order; a
+  team lead the contacts in their queues (ops.owner_queue, from INSIGHT_HUB_EXTRACTS) and the responses
+  about them; a relationship owner the contacts, responses and orders of the customers whose account
+  they own. Counts are taken at contact_centre_daily's grain (day, queue, channel, agent) and the
+  rates recomputed from their sums with the charter's formulas (period_kpi_formulas), so the head of
+  service's figures equal the charter's all-channel measures.
+#}
+{%- set measures = period_kpi_formulas() %}
+
+with owners as (
+    select * from {{ ref('dim_owner') }}
+),
+
+owner_queues as (
+    select * from {{ ref('stg_ops__owner_queues') }}
+),
+
+owned_customers as (
+    select
+        customer_id,
+        owner_id
+    from {{ ref('dim_customer') }}
+    where owner_id is not null
+),
+
+contacts as (
+    select * from {{ ref('fct_contact') }}
+    where is_offered
+),
+
+responses as (
+    select * from {{ ref('fct_survey_response') }}
+),
+
+delivered_orders as (
+    select * from {{ ref('fct_order') }}
+    where is_delivered and promised_date is not null
+),
+
+periods as (
+    select 'week' as period_type
+    union all
+    select 'month' as period_type
+),
+
+heads as (
+    select owner_id from owners
+    where role = 'head_of_service'
+),
+
+scoped_contacts as (
+    select
+        h.owner_id,
+        c.*
+    from heads as h
+    cross join contacts as c
+    union all
+    select
+        q.owner_id,
+        c.*
+    from owner_queues as q
+    inner join contacts as c on q.queue = c.queue
+    union all
+    select
+        o.owner_id,
+        c.*
+    from owned_customers as o
+    inner join contacts as c on o.customer_id = c.customer_id
+),
+
+contact_daily as (
+    select
+        owner_id,
+        contact_date,
+        count(*) as contacts_offered,
+        count(*) filter (where is_handled) as contacts_handled,
+        count(*) filter (where is_abandoned) as contacts_abandoned,
+        count(*) filter (where is_within_service_level) as contacts_within_service_level,
+        sum(answer_seconds) filter (where is_handled) as total_answer_seconds,
+        sum(handle_seconds) filter (where is_handled) as total_handle_seconds,
+        count(*) filter (where is_followed_by_repeat) as contacts_followed_by_repeat,
+        count(*) filter (where is_complaint) as complaints,
+        count(distinct customer_id) filter (where is_handled) as customers_handled,
+        count(distinct customer_id) filter (where is_first_contact_resolution) as customers_resolved_first_contact
+    from scoped_contacts
+    group by owner_id, contact_date, queue, channel, agent_id
+),
+
+contact_totals as (
+    select
+        d.owner_id,
+        p.period_type,
+        date_trunc(p.period_type, d.contact_date)::date as period_start,
+        sum(d.contacts_offered) as offered,
+        sum(d.contacts_handled) as handled,
+        sum(d.contacts_abandoned) as abandoned,
+        sum(d.contacts_within_service_level) as within_service_level,
+        sum(d.total_answer_seconds) as answer_seconds,
+        sum(d.total_handle_seconds) as handle_seconds,
+        sum(d.contacts_followed_by_repeat) as repeats,
+        sum(d.complaints) as complaints,
+        sum(d.customers_handled) as customers_handled,
+        sum(d.customers_resolved_first_contact) as customers_resolved
+    from contact_daily as d
+    cross join periods as p
+    group by d.owner_id, p.period_type, date_trunc(p.period_type, d.contact_date)::date
+),
+
+scoped_responses as (
+    select
+        h.owner_id,
+        r.*
+    from heads as h
+    cross join responses as r
+    union all
+    select
+        q.owner_id,
+        r.*
+    from owner_queues as q
+    inner join responses as r on q.queue = r.contact_queue
+    union all
+    select
+        o.owner_id,
+        r.*
+    from owned_customers as o
+    inner join responses as r on o.customer_id = r.customer_id
+),
+
+survey_totals as (
+    select
+        r.owner_id,
+        p.period_type,
+        date_trunc(p.period_type, r.response_date)::date as period_start,
+        count(*) filter (where r.survey_type = 'csat') as csat_responses,
+        count(*) filter (where r.is_csat_satisfied) as csat_satisfied,
+        count(*) filter (where r.survey_type = 'nps') as nps_responses,
+        count(*) filter (where r.is_promoter) as promoters,
+        count(*) filter (where r.is_detractor) as detractors,
+        count(*) filter (where r.survey_type = 'ces') as ces_responses,
+        sum(r.score) filter (where r.survey_type = 'ces') as ces_score_total
+    from scoped_responses as r
+    cross join periods as p
+    group by r.owner_id, p.period_type, date_trunc(p.period_type, r.response_date)::date
+),
+
+scoped_orders as (
+    select
+        h.owner_id,
+        o.*
+    from heads as h
+    cross join delivered_orders as o
+    union all
+    select
+        c.owner_id,
+        o.*
+    from owned_customers as c
+    inner join delivered_orders as o on c.customer_id = o.customer_id
+),
+
+delivery_totals as (
+    select
+        o.owner_id,
+        p.period_type,
+        date_trunc(p.period_type, o.promised_date)::date as period_start,
+        count(*) as delivered,
+        count(*) filter (where o.is_on_time) as on_time
+    from scoped_orders as o
+    cross join periods as p
+    group by o.owner_id, p.period_type, date_trunc(p.period_type, o.promised_date)::date
+),
+
+contact_volume as (
+    select
+        owner_id,
+        period_type,
+        period_start,
+        'contacts_offered' as kpi,
+        offered::numeric as measured_value,
+        offered as base
+    from contact_totals
+    union all
+    select
+        owner_id,
+        period_type,
+        period_start,
+        'complaints' as kpi,
+        complaints::numeric as measured_value,
+        handled as base
+    from contact_totals
+),
+
+measures as (
+    select * from contact_volume
+    {%- for kpi, formula, base, totals in measures %}
+        union all
+        select
+            owner_id,
+            period_type,
+            period_start,
+            '{{ kpi }}' as kpi,
+            round({{ formula }}, 2) as measured_value,
+            {{ base }} as base
+        from {{ totals }}
+    {%- endfor %}
+),
+
+final as (
+    select
+        owner_id,
+        period_type,
+        period_start,
+        kpi,
+        measured_value,
+        base,
+        {{ built_at() }}
+    from measures
+    where base > 0
+)
+
+select * from final

@@ -1,0 +1,205 @@
+"""Compose each manager's e-mail and send it exactly once per marts build.
+
+When the data is ready (readiness.py) a manager gets their extract: an HTML body with the charts inline
+and the XLSX attached. When it is not, they get a short notice naming the late or failed source. Every
+message is also written to <home>/extracts/<week>/ as an .eml file (with the workbook beside it), so
+the extracts can be read without a mail server.
+
+ops.extract_delivery records each message sent for a build (report key = report week + the build's
+time): a retried or repeated task sends only what is not recorded yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+import psycopg
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from insight_hub.insight.readiness import Readiness, check_readiness
+from insight_hub.insight.report import (
+    AT_RISK_ROWS,
+    Manager,
+    ManagerReport,
+    build_report,
+    managers,
+    report_week,
+)
+from insight_hub.insight.report import workbook as report_workbook
+
+log = logging.getLogger(__name__)
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+Sender = Callable[[EmailMessage], None]
+
+
+def _number(value, signed: bool = False) -> str:
+    if value is None or value != value:  # None or NaN
+        return "-"
+    text = f"{value:+,.2f}" if signed else f"{value:,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_templates = Environment(loader=PackageLoader("insight_hub.insight"), autoescape=select_autoescape(["html"]))
+_templates.filters["number"] = _number
+
+
+@dataclass
+class DeliverySummary:
+    report_key: str | None
+    ready: bool
+    sent: list[str] = field(default_factory=list)  # owner ids sent this time
+    already_sent: list[str] = field(default_factory=list)
+    outbox: Path | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "report_key": self.report_key,
+            "ready": self.ready,
+            "sent": self.sent,
+            "already_sent": self.already_sent,
+            "outbox": str(self.outbox) if self.outbox else None,
+            "problems": self.problems,
+        }
+
+
+def _message(manager: Manager, sender: str, subject: str, html: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = manager.email
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "insight-hub")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def compose_extract(
+    report: ManagerReport, readiness: Readiness, sender: str, workbook: bytes
+) -> EmailMessage:
+    charter_weeks = [c for c in report.charter.columns if c not in ("promise", "direction", "target")]
+    charter_rows = []
+    for row in report.charter.to_dict("records"):
+        cells = []
+        for week in charter_weeks:
+            value = row[week]
+            kept = None
+            if value == value:  # not NaN
+                kept = value >= row["target"] if row["direction"] == "at_least" else value <= row["target"]
+            cells.append(
+                {"value": _number(value), "colour": {True: "#2e7d32", False: "#c62828"}.get(kept, "#555")}
+            )
+        charter_rows.append({**row, "cells": cells})
+    html = _templates.get_template("extract.html").render(
+        report=report,
+        readiness=readiness,
+        charter_weeks=[w[5:] for w in charter_weeks],
+        charter_rows=charter_rows,
+        at_risk_rows=AT_RISK_ROWS,
+    )
+    kept, total = report.promises_kept
+    subject = f"Customer insight {report.week.label()}: {kept} of {total} charter promises kept"
+    text = (
+        f"{subject}. This e-mail is best read as HTML; the attached workbook holds every table.\n"
+        + "\n".join(
+            f"{r.measure}: {_number(r.this_week)} (last week {_number(r.last_week)})"
+            for r in report.kpis.itertuples()
+        )  # fmt: skip
+    )
+    message = _message(report.manager, sender, subject, html, text)
+    html_part = message.get_payload()[1]
+    for name, png in report.charts.items():
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{name}>", filename=name,
+                              disposition="inline")  # fmt: skip
+    message.add_attachment(
+        workbook, maintype=XLSX[0], subtype=XLSX[1],
+        filename=f"customer-insight-{report.week.start.isoformat()}.xlsx",
+    )  # fmt: skip
+    return message
+
+
+def compose_notice(manager: Manager, readiness: Readiness, sender: str) -> EmailMessage:
+    html = _templates.get_template("notice.html").render(manager=manager, readiness=readiness)
+    text = "Your customer insight is held back: the data is not ready.\n" + "\n".join(readiness.problems())
+    return _message(manager, sender, "Customer insight held back: data not ready", html, text)
+
+
+def smtp_sender(conn_id: str = "smtp_default") -> Sender:
+    """Send through the Airflow connection `conn_id` with Airflow's SMTP hook (host, port, TLS and login
+    from the connection). The hook's own send builds a flat message without inline images, so the
+    message composed here goes to the client the hook connected."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    def send(message: EmailMessage) -> None:
+        with SmtpHook(smtp_conn_id=conn_id) as hook:
+            hook._smtp_client.send_message(message)
+
+    return send
+
+
+def _report_key(conn: psycopg.Connection, week_start) -> str:
+    built = conn.execute("select max(built_at) from marts.manager_kpis").fetchone()[0]
+    return f"{week_start}@{built.isoformat() if built else 'never'}"
+
+
+def deliver_extracts(
+    url: str,
+    manifest_path: Path,
+    outbox_root: Path,
+    *,
+    sender_address: str,
+    send: Sender | None,
+    airflow_run_id: str | None = None,
+) -> DeliverySummary:
+    """Build and deliver every manager's extract (or notice) for the current marts; `send` None writes
+    the outbox only."""
+    # Autocommit: each delivery's record commits on its own, so a crash loses no record of a sent e-mail.
+    with psycopg.connect(url, autocommit=True) as conn:
+        readiness = check_readiness(conn, manifest_path)
+        week = report_week(conn)
+        summary = DeliverySummary(report_key=None, ready=readiness.ready and week is not None,
+                                  problems=readiness.problems())  # fmt: skip
+        if week is None:
+            summary.problems.append("marts.fct_contact has no contacts yet")
+        key = _report_key(conn, week.start if week else "no-week")
+        summary.report_key = key
+        outbox = outbox_root / (week.start.isoformat() if week else "no-data")
+        outbox.mkdir(parents=True, exist_ok=True)
+        summary.outbox = outbox
+        for manager in managers(conn):
+            kind = "extract" if summary.ready else "notice"
+            if summary.ready:
+                report = build_report(conn, manager, week)
+                workbook = report_workbook(report)
+                message = compose_extract(report, readiness, sender_address, workbook)
+                (outbox / f"{manager.owner_id}.xlsx").write_bytes(workbook)
+            else:
+                message = compose_notice(manager, readiness, sender_address)
+            (outbox / f"{manager.owner_id}.eml").write_bytes(bytes(message))
+            if send is None:
+                continue
+            with conn.transaction():
+                claimed = conn.execute(
+                    """insert into ops.extract_delivery
+                           (report_key, owner_id, kind, recipient, message_id, airflow_run_id)
+                       values (%s, %s, %s, %s, %s, %s)
+                       on conflict (report_key, owner_id) do nothing
+                       returning owner_id""",
+                    (key, manager.owner_id, kind, manager.email, message["Message-ID"], airflow_run_id),
+                ).fetchone()
+                if claimed is None:
+                    summary.already_sent.append(manager.owner_id)
+                    continue
+                # Sent inside the transaction that records it: a failed send records nothing.
+                send(message)
+            summary.sent.append(manager.owner_id)
+            log.info(
+                "sent the %s for %s to its owner (%s)", kind, week.start if week else "-", manager.owner_id
+            )
+    return summary

@@ -1,0 +1,273 @@
+"""One manager's insight extract: the charter scoreboard, their scope's KPIs against the week before,
+charts, their customers at risk, and the detailed tables as an XLSX.
+
+Everything is read from `marts` (never `marts_pii`): customers appear by their hub id, segment and
+region, so an extract holds no customer e-mail, phone or name. The KPIs themselves are computed in dbt
+(marts.manager_kpis, marts.charter_compliance); this module only selects, compares and draws them.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+import psycopg
+
+TREND_WEEKS = 8
+AT_RISK_ROWS = 10
+
+# KPI, how the e-mail names it, and whether higher is better (None: neither, e.g. volume).
+KPI_LABELS: dict[str, tuple[str, bool | None]] = {
+    "contacts_offered": ("Contacts offered", None),
+    "service_level_pct": ("Service level %", True),
+    "abandonment_rate_pct": ("Abandonment %", False),
+    "asa_seconds": ("Average speed of answer (s)", False),
+    "aht_seconds": ("Average handle time (s)", False),
+    "fcr_rate_pct": ("First-contact resolution %", True),
+    "repeat_contact_rate_pct": ("Repeat contacts %", False),
+    "complaints": ("Complaints", False),
+    "complaint_rate_pct": ("Complaints per 100 handled", False),
+    "csat_pct": ("CSAT %", True),
+    "nps": ("NPS", True),
+    "ces": ("Customer effort (1-7, lower is easier)", False),
+    "on_time_rate_pct": ("Delivered on time %", True),
+}
+
+
+@dataclass(frozen=True)
+class Manager:
+    owner_id: str
+    name: str
+    email: str
+    role: str
+
+    @property
+    def scope(self) -> str:
+        return {
+            "head_of_service": "everything",
+            "team_lead": "your queues",
+            "relationship_owner": "your customers",
+        }.get(self.role, "your scope")
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+    def before(self, weeks: int = 1) -> Week:
+        return Week(self.start - timedelta(weeks=weeks))
+
+    def label(self) -> str:
+        return f"{self.start:%d %b} - {self.end:%d %b %Y}"
+
+
+@dataclass
+class ManagerReport:
+    manager: Manager
+    week: Week
+    kpis: pd.DataFrame  # kpi, label, this week, last week, change, better
+    charter: pd.DataFrame  # promise, target, then one column per week: measured value
+    charter_kept: pd.DataFrame  # week_start, kept, broken
+    kpi_trend: pd.DataFrame  # week_start, kpi, measured_value
+    at_risk: pd.DataFrame
+    charts: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def promises_kept(self) -> tuple[int, int]:
+        this = self.charter_kept[self.charter_kept["week_start"] == self.week.start]
+        if this.empty:
+            return 0, 0
+        return int(this["kept"].iloc[0]), int(this["kept"].iloc[0] + this["broken"].iloc[0])
+
+
+def managers(conn: psycopg.Connection) -> list[Manager]:
+    """Everyone in the CRM's owners list with a role that receives an extract and an e-mail address."""
+    rows = conn.execute(
+        """select owner_id, owner_name, owner_email, role from marts.dim_owner
+           where owner_email is not null and role in ('head_of_service', 'team_lead', 'relationship_owner')
+           order by owner_id"""
+    ).fetchall()
+    return [Manager(*row) for row in rows]
+
+
+def report_week(conn: psycopg.Connection) -> Week | None:
+    """The latest full week (Monday to Sunday) the contact data covers; None when there is none."""
+    latest = conn.execute("select max(contact_date) from marts.fct_contact").fetchone()[0]
+    if latest is None:
+        return None
+    # A week is full once its Sunday is in the data.
+    last_sunday = latest - timedelta(days=(latest.weekday() + 1) % 7)
+    return Week(last_sunday - timedelta(days=6))
+
+
+def _frame(conn: psycopg.Connection, query: str, params: dict) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        columns = [c.name for c in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def build_report(conn: psycopg.Connection, manager: Manager, week: Week) -> ManagerReport:
+    first = week.before(TREND_WEEKS - 1).start
+    params = {"owner": manager.owner_id, "first": first, "this": week.start, "last": week.before().start}
+    trend = _frame(
+        conn,
+        """select period_start as week_start, kpi, measured_value::float as measured_value
+           from marts.manager_kpis
+           where owner_id = %(owner)s and period_type = 'week' and period_start between %(first)s and %(this)s
+           order by period_start, kpi""",
+        params,
+    )
+    kpis = _compare(trend, week)
+    charter_rows = _frame(
+        conn,
+        """select promise_id, promise, target::float as target, direction, period_start as week_start,
+                  measured_value::float as measured_value, is_kept
+           from marts.charter_compliance
+           where period_type = 'week' and period_start between %(first)s and %(this)s
+           order by promise_id, period_start""",
+        params,
+    )
+    charter, kept = _charter_tables(charter_rows)
+    at_risk = _at_risk(conn, manager)
+    report = ManagerReport(manager, week, kpis, charter, kept, trend, at_risk)
+    report.charts = draw_charts(report)
+    return report
+
+
+def _compare(trend: pd.DataFrame, week: Week) -> pd.DataFrame:
+    wide = trend.pivot_table(index="kpi", columns="week_start", values="measured_value", aggfunc="first")
+    rows = []
+    for kpi, (label, higher_is_better) in KPI_LABELS.items():
+        this = wide.at[kpi, week.start] if kpi in wide.index and week.start in wide.columns else None
+        last = (
+            wide.at[kpi, week.before().start]
+            if kpi in wide.index and week.before().start in wide.columns
+            else None
+        )
+        this = None if pd.isna(this) else float(this)
+        last = None if pd.isna(last) else float(last)
+        if this is None and last is None:
+            continue
+        change = round(this - last, 2) if this is not None and last is not None else None
+        verdict = ""
+        if change and higher_is_better is not None:
+            verdict = "better" if (change > 0) == higher_is_better else "worse"
+        rows.append({"kpi": kpi, "measure": label, "this_week": this, "last_week": last,
+                     "change": change, "verdict": verdict})  # fmt: skip
+    return pd.DataFrame(rows, columns=["kpi", "measure", "this_week", "last_week", "change", "verdict"])
+
+
+def _charter_tables(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if rows.empty:
+        return (pd.DataFrame(columns=["promise", "target"]),
+                pd.DataFrame(columns=["week_start", "kept", "broken"]))  # fmt: skip
+    values = rows.pivot_table(
+        index=["promise", "direction", "target"],
+        columns="week_start",
+        values="measured_value",
+        aggfunc="first",
+    ).reset_index()
+    values.columns = [c.isoformat() if isinstance(c, date) else c for c in values.columns]
+    kept = (
+        rows.groupby("week_start")["is_kept"]
+        .agg(kept="sum", total="count")
+        .assign(broken=lambda d: d["total"] - d["kept"])
+        .drop(columns="total")
+        .reset_index()
+    )
+    return values, kept
+
+
+def _at_risk(conn: psycopg.Connection, manager: Manager) -> pd.DataFrame:
+    """High churn-risk customers in the manager's scope, most valuable first (hub ids, no personal data)."""
+    if manager.role == "team_lead":
+        scope = """customer_id in (select c.customer_id from marts.fct_contact as c
+                    join ops.owner_queue as q on q.queue = c.queue where q.owner_id = %(owner)s)"""
+    elif manager.role == "relationship_owner":
+        scope = "owner_id = %(owner)s"
+    else:
+        scope = "true"
+    return _frame(
+        conn,
+        f"""select customer_id, segment, region, value_to_date::float as value_to_date, complaints,
+                   last_csat_score, last_nps_score, days_since_last_contact, health_score::float as health_score
+            from marts.customer_360
+            where churn_risk_band = 'high' and {scope}
+            order by value_to_date desc, customer_id
+            limit 500""",
+        {"owner": manager.owner_id},
+    )
+
+
+def draw_charts(report: ManagerReport) -> dict[str, bytes]:
+    """PNG charts for the e-mail: charter promises kept per week, contact volume with service level, and
+    CSAT / NPS; each only when there is data to draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    charts: dict[str, bytes] = {}
+
+    def save(name: str, fig) -> None:
+        buffer = io.BytesIO()
+        fig.tight_layout()
+        fig.savefig(buffer, format="png", dpi=100)
+        plt.close(fig)
+        charts[name] = buffer.getvalue()
+
+    if not report.charter_kept.empty:
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        weeks = [d.strftime("%d %b") for d in report.charter_kept["week_start"]]
+        ax.bar(weeks, report.charter_kept["kept"], color="#2e7d32", label="kept")
+        ax.bar(weeks, report.charter_kept["broken"], bottom=report.charter_kept["kept"], color="#c62828",
+               label="broken")  # fmt: skip
+        ax.set_title("Charter promises kept per week")
+        ax.legend(loc="upper left", fontsize=8)
+        save("charter.png", fig)
+
+    trend = report.kpi_trend.pivot_table(index="week_start", columns="kpi", values="measured_value")
+    if "contacts_offered" in trend:
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        weeks = [d.strftime("%d %b") for d in trend.index]
+        ax.bar(weeks, trend["contacts_offered"], color="#90a4ae", label="contacts offered")
+        ax.set_ylabel("contacts")
+        if "service_level_pct" in trend:
+            line = ax.twinx()
+            line.plot(weeks, trend["service_level_pct"], color="#1565c0", marker="o", label="service level %")
+            line.set_ylim(0, 100)
+            line.set_ylabel("service level %")
+        ax.set_title(f"Contacts and service level ({report.manager.scope})")
+        save("contacts.png", fig)
+
+    if {"csat_pct", "nps"} & set(trend.columns):
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        weeks = [d.strftime("%d %b") for d in trend.index]
+        for kpi, colour in (("csat_pct", "#2e7d32"), ("nps", "#6a1b9a")):
+            if kpi in trend:
+                ax.plot(weeks, trend[kpi], marker="o", color=colour, label=KPI_LABELS[kpi][0])
+        ax.axhline(0, color="#bbbbbb", linewidth=0.8)
+        ax.set_title(f"CSAT and NPS ({report.manager.scope})")
+        ax.legend(loc="lower left", fontsize=8)
+        save("satisfaction.png", fig)
+    return charts
+
+
+def workbook(report: ManagerReport) -> bytes:
+    """The XLSX attachment: one sheet per table of the e-mail, in full."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        report.kpis.drop(columns="kpi").to_excel(writer, sheet_name="KPIs", index=False)
+        report.charter.to_excel(writer, sheet_name="Charter", index=False)
+        trend = report.kpi_trend.pivot_table(index="kpi", columns="week_start", values="measured_value")
+        trend.columns = [c.isoformat() for c in trend.columns]
+        trend.reset_index().to_excel(writer, sheet_name="Weekly trend", index=False)
+        report.at_risk.to_excel(writer, sheet_name="Customers at risk", index=False)
+    return buffer.getvalue()

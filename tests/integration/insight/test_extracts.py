@@ -1,0 +1,195 @@
+"""Manager extracts from a real build of the demo hub: each manager's KPIs follow their scope, each gets
+one e-mail (charts inline, the XLSX attached, no customer e-mail or phone) through a real SMTP server,
+a retry after a failed send sends only what is missing, and a failed source withholds the extracts."""
+
+import io
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+
+import openpyxl
+import psycopg
+import pytest
+
+from insight_hub.demo import DemoConfig, generate
+from insight_hub.ingest.runner import load_all_entities
+from insight_hub.insight.deliver import deliver_extracts, smtp_sender
+from insight_hub.insight.readiness import check_readiness
+from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
+from insight_hub.warehouse import embedded_server
+from insight_hub.warehouse.prepare import prepare_for_dbt
+from tests.conftest import make_settings, run_dbt, smtp_server
+
+pytestmark = pytest.mark.integration
+
+SENDER = "insight@hub.example"
+
+
+@pytest.fixture(scope="module")
+def hub(warehouse, settings, tmp_path_factory):
+    """The demo (300 customers, 21 days) loaded and built by dbt in its own database."""
+    server = embedded_server(settings)
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute("drop database if exists t_extracts with (force)")
+        conn.execute("create database t_extracts")
+    url = server.url("t_extracts")
+    tmp = tmp_path_factory.mktemp("extracts")
+    generate(tmp / "landing", DemoConfig(customers=300, days=21, seed=11))
+    hub_settings = make_settings(
+        tmp / "home", INSIGHT_HUB_LANDING_DIR=str(tmp / "landing"), INSIGHT_HUB_DATA_DOCS=False
+    )
+    load_all_entities(url, settings=hub_settings)
+    prepare_for_dbt(url, hub_settings)
+    build = run_dbt(url, tmp / "target", "build")
+    assert build.returncode == 0, build.stdout[-3000:]
+    yield url, tmp
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute("drop database if exists t_extracts with (force)")
+
+
+def _weekly(conn, query, *params):
+    return {row[0]: float(row[1]) for row in conn.execute(query, params)}
+
+
+def test_each_managers_kpis_follow_their_scope(hub):
+    url, _ = hub
+    with psycopg.connect(url) as conn:
+        head = _weekly(conn, "select period_start || kpi, measured_value from marts.manager_kpis "
+                             "where owner_id = 'U0001' and period_type = 'week'")  # fmt: skip
+        charter = _weekly(conn, "select period_start || kpi, measured_value from intermediate.int_charter_measures "
+                                "where period_type = 'week' and channel is null")  # fmt: skip
+        # The head of service sees everything: the same figures the charter measures across channels.
+        assert charter and {k: head[k] for k in charter} == charter
+
+        billing = _weekly(conn, "select period_start, measured_value from marts.manager_kpis "
+                                "where owner_id = 'U0002' and period_type = 'week' and kpi = 'contacts_offered'")  # fmt: skip
+        billing_daily = _weekly(conn, "select date_trunc('week', contact_date)::date, sum(contacts_offered) "
+                                      "from marts.contact_centre_daily where queue = 'billing' group by 1")  # fmt: skip
+        assert billing and billing == billing_daily
+
+        owner, owned = conn.execute(
+            "select owner_id, count(*) from marts.dim_customer where owner_id like 'U01%%' group by 1 order by 2 desc limit 1"
+        ).fetchone()
+        mine = _weekly(conn, "select period_start, measured_value from marts.manager_kpis "
+                             "where owner_id = %s and period_type = 'week' and kpi = 'contacts_offered'", owner)  # fmt: skip
+        counted = _weekly(conn, "select date_trunc('week', c.contact_date)::date, count(*) from marts.fct_contact as c "
+                                "join marts.dim_customer as d using (customer_id) where d.owner_id = %s and c.is_offered "
+                                "group by 1", owner)  # fmt: skip
+        assert owned > 0 and mine and mine == counted
+        # The three team leads' queues cover every contact, so their volumes add up to the head's.
+        leads = _weekly(conn, "select period_start, sum(measured_value) from marts.manager_kpis where owner_id in "
+                              "('U0002', 'U0003', 'U0004') and period_type = 'week' and kpi = 'contacts_offered' group by 1")  # fmt: skip
+        head_offered = {
+            datetime.fromisoformat(k[:10]).date(): v
+            for k, v in head.items()
+            if k.endswith("contacts_offered")
+        }
+        assert leads == head_offered
+
+
+def _raw_contact_details(url) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select email, phone from raw.contact").fetchall()
+    return {value for row in rows for value in row if value}
+
+
+def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monkeypatch):
+    url, tmp = hub
+    with psycopg.connect(url) as conn:
+        owners = dict(conn.execute("select owner_id, owner_email from marts.dim_owner").fetchall())
+        head_offered = conn.execute(
+            "select measured_value from marts.manager_kpis where owner_id = 'U0001' and period_type = 'week' "
+            "and kpi = 'contacts_offered' order by period_start desc offset 1 limit 1"
+        ).fetchone()[0]
+        conn.execute("delete from ops.extract_delivery")
+        conn.commit()
+    with smtp_server() as (port, inbox):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SMTP_DEFAULT", f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true"
+        )
+        send, calls = smtp_sender(), []
+
+        def fails_on_the_third(message):
+            calls.append(message["To"])
+            if len(calls) == 3:
+                raise ConnectionError("SMTP server went away")
+            send(message)
+
+        with pytest.raises(ConnectionError):
+            deliver_extracts(
+                url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=fails_on_the_third
+            )
+        assert len(inbox) == 2
+        retry = deliver_extracts(url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send)
+        again = deliver_extracts(url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send)
+    assert retry.ready and len(retry.sent) == len(owners) - 2 and len(retry.already_sent) == 2
+    assert again.sent == [] and sorted(again.already_sent) == sorted(owners)
+    # Exactly one e-mail per manager.
+    assert sorted(m["X-Envelope-To"] for m in inbox) == sorted(owners.values())
+
+    private = _raw_contact_details(url)
+    assert len(private) > 100
+    head = next(m for m in inbox if m["To"] == owners["U0001"])
+    assert "charter promises kept" in head["Subject"]
+    html = (
+        next(p for p in head.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    )
+    images = [p for p in head.walk() if p.get_content_type() == "image/png"]
+    assert {p["Content-ID"].strip("<>") for p in images} == {
+        "charter.png",
+        "contacts.png",
+        "satisfaction.png",
+    }
+    for image in images:
+        assert (
+            f"cid:{image['Content-ID'].strip('<>')}" in html
+            and image.get_payload(decode=True)[:4] == b"\x89PNG"
+        )
+    (xlsx,) = [p for p in head.walk() if p.get_filename() and p.get_filename().endswith(".xlsx")]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.get_payload(decode=True)))
+    assert book.sheetnames == ["KPIs", "Charter", "Weekly trend", "Customers at risk"]
+    kpis = {row[0]: row[1] for row in book["KPIs"].iter_rows(min_row=2, values_only=True)}
+    assert kpis["Contacts offered"] == float(head_offered)
+    cells = {
+        str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c is not None
+    }
+    for message in inbox:
+        text = message.as_string()
+        assert not any(value in text for value in private), "a customer e-mail or phone is in an extract"
+    assert not cells & private
+
+
+def test_a_failed_source_withholds_the_extracts_with_a_notice(hub):
+    url, tmp = hub
+    with psycopg.connect(url) as conn:
+        ready = check_readiness(conn, MANIFEST_PATH)
+        assert ready.ready and {f.status for f in ready.freshness} == {"pass"}
+        # Three days later, the daily sources are past their 50-hour limit; the CRM (15 days) is not.
+        later = check_readiness(conn, MANIFEST_PATH, now=datetime.now(UTC) + timedelta(days=3))
+        assert {(f.source, f.status) for f in later.freshness} == {
+            ("contact_centre", "error"),
+            ("crm", "pass"),
+            ("survey", "error"),
+            ("sales", "error"),
+        }
+        assert any("contact_centre.interaction last loaded" in p for p in later.problems())
+        conn.execute(
+            "insert into ops.load_batch (source, entity, batch_key, source_file, status, message, finished_at) "
+            "values ('survey', 'response', 'x', 'reviews_bad.csv', 'rejected', %s, now())",
+            ("expect_column_values_to_be_between failed on 40 of 120 rows",),
+        )
+        conn.commit()
+    try:
+        summary = deliver_extracts(url, MANIFEST_PATH, tmp / "withheld", sender_address=SENDER, send=None)
+    finally:
+        with psycopg.connect(url) as conn:
+            conn.execute("delete from ops.load_batch where batch_key = 'x'")
+    assert not summary.ready
+    assert summary.problems == [
+        "survey.response: latest batch (reviews_bad.csv) rejected: "
+        "expect_column_values_to_be_between failed on 40 of 120 rows"
+    ]
+    notices = sorted(summary.outbox.glob("*.eml"))
+    assert len(notices) >= 7 and not list(summary.outbox.glob("*.xlsx"))
+    notice = message_from_bytes(notices[0].read_bytes())
+    assert notice["Subject"] == "Customer insight held back: data not ready"
+    assert "reviews_bad.csv" in notice.as_string()
