@@ -158,7 +158,7 @@ def run(
         )
     typer.echo(f"warehouse:   {mask_url(report.warehouse)}  (insight-hub db url --show-password)")
     typer.echo(f"landing:     {report.landing}")
-    typer.echo(f"extracts:    {report.extracts}  (each manager's e-mail as .eml, and its .xlsx)")
+    typer.echo(f"outbox:      {report.outbox}  (each manager's e-mail as .eml, and its .xlsx)")
     typer.echo(f"DAG logs:    {settings.home / 'logs'}")
     if settings.data_docs:
         typer.echo(f"data docs:   {site_index(settings.home)}  (Great Expectations results per batch)")

@@ -28,7 +28,7 @@ class PipelineFailed(RuntimeError):
 class PipelineReport:
     warehouse: str
     landing: Path
-    extracts: Path
+    outbox: Path
     dag_runs: dict[str, str] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
 
@@ -105,7 +105,7 @@ def run_pipeline(
     build_manifest(env)
     echo("preparing Airflow's metadata database ...")
     run_airflow(["db", "migrate"], env, log_dir / "airflow-db-migrate.log")
-    report = PipelineReport(warehouse=url, landing=settings.landing_dir, extracts=settings.home / "extracts")
+    report = PipelineReport(warehouse=url, landing=settings.landing_dir, outbox=settings.home / "outbox")
     logical_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     for dag_id in dag_ids or pipeline_dag_ids():
         echo(f"running DAG {dag_id} ...")

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         default=False,
         validation_alias="INSIGHT_HUB_SEND_EXTRACTS",
         description="E-mail the manager extracts through the Airflow connection smtp_default. Off: they are "
-        "only written, as .eml files, to <home>/extracts/.",
+        "only written, as .eml files, to <home>/outbox/.",
     )
     expectations_dir: Path = Field(
         default=PROJECT_ROOT / "expectations",

@@ -40,7 +40,7 @@ def test_every_dag_run_succeeded(pipeline_run):
     # Sending is off by default: every manager's extract is written to the outbox instead.
     with psycopg.connect(report.warehouse) as conn:
         managers = {r[0] for r in conn.execute("select owner_id from marts.dim_owner")}
-    written = {p.stem for p in report.extracts.rglob("*.eml")}
+    written = {p.stem for p in report.outbox.rglob("*.eml")}
     assert len(managers) == 7 and written == managers
 
 

@@ -2,7 +2,7 @@
 
 When the data is ready (readiness.py) a manager gets their extract: an HTML body with the charts inline
 and the XLSX attached. When it is not, they get a short notice naming the late or failed source. Every
-message is also written to <home>/extracts/<week>/ as an .eml file (with the workbook beside it), so
+message is also written to <home>/outbox/<week>/ as an .eml file (with the workbook beside it), so
 the extracts can be read without a mail server.
 
 ops.extract_delivery records each message sent for a build (report key = report week + the build's

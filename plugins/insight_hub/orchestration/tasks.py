@@ -68,7 +68,7 @@ def prepare_warehouse_task() -> None:
 
 def deliver_extracts_task(run_id: str) -> dict:
     """Every manager's extract, or a notice when the data is not ready; e-mailed through smtp_default when
-    INSIGHT_HUB_SEND_EXTRACTS is on, always written to <home>/extracts/. Returns who was sent what (owner
+    INSIGHT_HUB_SEND_EXTRACTS is on, always written to <home>/outbox/. Returns who was sent what (owner
     ids and counts, no addresses) for XCom."""
     from insight_hub.insight.deliver import deliver_extracts, smtp_sender
     from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
@@ -77,7 +77,7 @@ def deliver_extracts_task(run_id: str) -> dict:
     summary = deliver_extracts(
         url,
         MANIFEST_PATH,
-        settings.home / "extracts",
+        settings.home / "outbox",
         sender_address=settings.alert_from,
         send=smtp_sender() if settings.send_extracts else None,
         airflow_run_id=run_id,
