@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         validation_alias="INSIGHT_HUB_CHARTER",
         description="YAML file of the customer charter's promises (measured in marts.charter_compliance).",
     )
+    themes_file: Path = Field(
+        default=PROJECT_ROOT / "examples" / "demo" / "themes.yaml",
+        validation_alias="INSIGHT_HUB_THEMES",
+        description="YAML file of the voice-of-customer themes: keywords per language, owner, touchpoint.",
+    )
     extracts_file: Path = Field(
         default=PROJECT_ROOT / "examples" / "demo" / "extracts.yaml",
         validation_alias="INSIGHT_HUB_EXTRACTS",

@@ -113,3 +113,15 @@ create table if not exists ops.extract_delivery (
     airflow_run_id text,
     primary key (report_key, owner_id)
 );
+
+-- The voice-of-customer theme taxonomy, one row per keyword, replaced from INSIGHT_HUB_THEMES before
+-- every transform (insight/themes.py).
+create table if not exists ops.theme_keyword (
+    theme_id text not null,
+    label text not null,
+    owner_function text not null,
+    touchpoint text not null,
+    language text not null,
+    keyword text not null,
+    primary key (theme_id, language, keyword)
+);

@@ -10,40 +10,14 @@ import openpyxl
 import psycopg
 import pytest
 
-from insight_hub.demo import DemoConfig, generate
-from insight_hub.ingest.runner import load_all_entities
 from insight_hub.insight.deliver import deliver_extracts, smtp_sender
 from insight_hub.insight.readiness import check_readiness
 from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
-from insight_hub.warehouse import embedded_server
-from insight_hub.warehouse.prepare import prepare_for_dbt
-from tests.conftest import make_settings, run_dbt, smtp_server
+from tests.conftest import smtp_server
 
 pytestmark = pytest.mark.integration
 
 SENDER = "insight@hub.example"
-
-
-@pytest.fixture(scope="module")
-def hub(warehouse, settings, tmp_path_factory):
-    """The demo (300 customers, 21 days) loaded and built by dbt in its own database."""
-    server = embedded_server(settings)
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute("drop database if exists t_extracts with (force)")
-        conn.execute("create database t_extracts")
-    url = server.url("t_extracts")
-    tmp = tmp_path_factory.mktemp("extracts")
-    generate(tmp / "landing", DemoConfig(customers=300, days=21, seed=11))
-    hub_settings = make_settings(
-        tmp / "home", INSIGHT_HUB_LANDING_DIR=str(tmp / "landing"), INSIGHT_HUB_DATA_DOCS=False
-    )
-    load_all_entities(url, settings=hub_settings)
-    prepare_for_dbt(url, hub_settings)
-    build = run_dbt(url, tmp / "target", "build")
-    assert build.returncode == 0, build.stdout[-3000:]
-    yield url, tmp
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute("drop database if exists t_extracts with (force)")
 
 
 def _weekly(conn, query, *params):
@@ -51,7 +25,7 @@ def _weekly(conn, query, *params):
 
 
 def test_each_managers_kpis_follow_their_scope(hub):
-    url, _ = hub
+    url, _, _ = hub
     with psycopg.connect(url) as conn:
         head = _weekly(conn, "select period_start || kpi, measured_value from marts.manager_kpis "
                              "where owner_id = 'U0001' and period_type = 'week'")  # fmt: skip
@@ -93,7 +67,7 @@ def _raw_contact_details(url) -> set[str]:
 
 
 def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monkeypatch):
-    url, tmp = hub
+    url, tmp, _ = hub
     with psycopg.connect(url) as conn:
         owners = dict(conn.execute("select owner_id, owner_email from marts.dim_owner").fetchall())
         head_offered = conn.execute(
@@ -159,7 +133,7 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
 
 
 def test_a_failed_source_withholds_the_extracts_with_a_notice(hub):
-    url, tmp = hub
+    url, tmp, _ = hub
     with psycopg.connect(url) as conn:
         ready = check_readiness(conn, MANIFEST_PATH)
         assert ready.ready and {f.status for f in ready.freshness} == {"pass"}

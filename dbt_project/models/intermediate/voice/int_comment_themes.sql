@@ -1,0 +1,43 @@
+{#
+  Every theme each free-text comment mentions: survey comments and contact notes, matched against the
+  taxonomy's keywords (ops.theme_keyword, from INSIGHT_HUB_THEMES) ignoring case, in any of its
+  languages. One row per comment and theme; a comment that mentions no theme has no row. The text
+  itself stays here (intermediate is not readable by BI users): marts carry only the themes.
+#}
+with keywords as (
+    select * from {{ ref('stg_ops__theme_keywords') }}
+),
+
+comments as (
+    select
+        'survey' as comment_source,
+        response_id as record_id,
+        lower(comment) as comment_text
+    from {{ ref('stg_survey__responses') }}
+    where comment is not null and comment <> ''
+    union all
+    select
+        'contact' as comment_source,
+        interaction_id as record_id,
+        lower(notes) as comment_text
+    from {{ ref('stg_contact_centre__interactions') }}
+    where notes is not null and notes <> ''
+),
+
+matches as (
+    select distinct
+        c.comment_source,
+        c.record_id,
+        k.theme_id,
+        k.theme_label,
+        k.owner_function,
+        k.touchpoint
+    from comments as c
+    inner join keywords as k on strpos(c.comment_text, k.keyword) > 0
+),
+
+final as (
+    select * from matches
+)
+
+select * from final

@@ -1,0 +1,101 @@
+"""Voice-of-customer themes on the demo hub: contact notes get the theme of the reason they were logged
+under, every survey response is counted once whether themed or not, and a theme the business adds to
+the taxonomy is used by the next build."""
+
+import psycopg
+import pytest
+import yaml
+
+from insight_hub.warehouse.prepare import prepare_for_dbt
+from tests.conftest import run_dbt
+
+pytestmark = pytest.mark.integration
+
+# The demo writes each contact's notes from its reason's phrases (plus "customer is unhappy" on
+# complaints), so the reason is the true theme of its notes.
+REASON_THEME = {"billing": "billing", "delivery": "delivery", "product": "product_quality",
+                "account": "account_access"}  # fmt: skip
+
+
+def test_contact_notes_get_the_theme_of_their_reason(hub):
+    url, _, _ = hub
+    with psycopg.connect(url) as conn:
+        notes = dict(
+            conn.execute(
+                "select interaction_id, reason from staging.stg_contact_centre__interactions "
+                "where notes is not null and notes <> ''"
+            ).fetchall()
+        )
+        themed = conn.execute(
+            "select record_id, theme_id from intermediate.int_comment_themes where comment_source = 'contact'"
+        ).fetchall()
+    assert set(notes.values()) == set(REASON_THEME)
+    right = sum(1 for record, theme in themed if REASON_THEME[notes[record]] == theme)
+    found = {record for record, theme in themed if REASON_THEME[notes[record]] == theme}
+    precision, recall = right / len(themed), len(found) / len(notes)
+    assert len(notes) > 300
+    print(f"contact-note themes: precision {precision:.4f}, recall {recall:.4f} over {len(notes)} notes")
+    assert precision >= 0.99 and recall >= 0.99, (precision, recall)
+
+
+def test_voice_of_customer_counts_every_response_once_or_once_per_theme(hub):
+    url, _, _ = hub
+    with psycopg.connect(url) as conn:
+        total, with_theme, theme_rows = conn.execute(
+            """select count(*),
+                      count(*) filter (where exists (select 1 from intermediate.int_comment_themes t
+                                                     where t.comment_source = 'survey' and t.record_id = r.response_id)),
+                      (select count(*) from intermediate.int_comment_themes where comment_source = 'survey')
+               from marts.fct_survey_response as r"""
+        ).fetchone()
+        voc = dict(
+            conn.execute(
+                "select theme_id = 'unthemed', sum(responses) from marts.voice_of_customer group by 1"
+            ).fetchall()
+        )
+        by_touchpoint = dict(
+            conn.execute(
+                "select touchpoint, sum(detractors) from marts.voice_of_customer where theme_id <> 'unthemed' "
+                "group by 1"
+            ).fetchall()
+        )
+    assert 0 < with_theme < total
+    assert voc[True] == total - with_theme and voc[False] == theme_rows
+    # The demo's unhappy comments are about waiting, unresolved problems, late couriers and charges.
+    assert set(by_touchpoint) == {"contact", "delivery", "billing"} and all(
+        v > 0 for v in by_touchpoint.values()
+    )
+
+
+def test_a_theme_added_to_the_taxonomy_is_used_by_the_next_build(hub, tmp_path):
+    url, tmp, settings = hub
+    taxonomy = yaml.safe_load(settings.themes_file.read_text())
+    taxonomy["themes"].append(
+        {
+            "id": "praise",
+            "label": "Praise for our people",
+            "owner": "contact_centre",
+            "touchpoint": "contact",
+            "keywords": {"en": ["helpful", "great service"]},
+        }  # fmt: skip
+    )
+    edited = tmp_path / "themes.yaml"
+    edited.write_text(yaml.safe_dump(taxonomy))
+    try:
+        prepare_for_dbt(url, settings.model_copy(update={"themes_file": edited}))
+        build = run_dbt(url, tmp / "target", "build", "--select", "int_comment_themes")
+        assert build.returncode == 0, build.stdout[-3000:]
+        with psycopg.connect(url) as conn:
+            praised = conn.execute(
+                "select count(*) from intermediate.int_comment_themes t "
+                "join staging.stg_survey__responses r on r.response_id = t.record_id "
+                "where t.theme_id = 'praise' and r.comment in ('Quick and helpful, thank you', "
+                "'Great service from the agent')"
+            ).fetchone()[0]
+            all_praise = conn.execute(
+                "select count(*) from intermediate.int_comment_themes where theme_id = 'praise'"
+            ).fetchone()[0]
+        assert praised == all_praise > 0
+    finally:
+        prepare_for_dbt(url, settings)
+        run_dbt(url, tmp / "target", "build", "--select", "int_comment_themes")
