@@ -1,5 +1,5 @@
 """One manager's insight extract: the charter scoreboard, their scope's KPIs against the week before,
-charts, their customers at risk, and the detailed tables as an XLSX.
+charts, the week's emerging themes, their customers at risk, and the detailed tables as an XLSX.
 
 Everything is read from `marts` (never `marts_pii`): customers appear by their hub id, segment and
 region, so an extract holds no customer e-mail, phone or name. The KPIs themselves are computed in dbt
@@ -76,6 +76,7 @@ class ManagerReport:
     charter_kept: pd.DataFrame  # week_start, kept, broken
     kpi_trend: pd.DataFrame  # week_start, kpi, measured_value
     at_risk: pd.DataFrame
+    emerging: pd.DataFrame  # theme, owner, mentions, baseline, z-score, masked examples
     charts: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -136,7 +137,16 @@ def build_report(conn: psycopg.Connection, manager: Manager, week: Week) -> Mana
     )
     charter, kept = _charter_tables(charter_rows)
     at_risk = _at_risk(conn, manager)
-    report = ManagerReport(manager, week, kpis, charter, kept, trend, at_risk)
+    emerging = _frame(
+        conn,
+        """select theme_label as theme, owner_function as owner, mentions, baseline::float as baseline,
+                  z_score::float as z_score, example_comments
+           from marts.emerging_themes
+           where week_start = %(this)s and is_emerging
+           order by z_score desc, theme_id""",
+        params,
+    )
+    report = ManagerReport(manager, week, kpis, charter, kept, trend, at_risk, emerging)
     report.charts = draw_charts(report)
     return report
 
@@ -270,4 +280,5 @@ def workbook(report: ManagerReport) -> bytes:
         trend.columns = [c.isoformat() for c in trend.columns]
         trend.reset_index().to_excel(writer, sheet_name="Weekly trend", index=False)
         report.at_risk.to_excel(writer, sheet_name="Customers at risk", index=False)
+        report.emerging.to_excel(writer, sheet_name="Emerging themes", index=False)
     return buffer.getvalue()

@@ -12,6 +12,7 @@ import pytest
 
 from insight_hub.insight.deliver import deliver_extracts, smtp_sender
 from insight_hub.insight.readiness import check_readiness
+from insight_hub.insight.report import report_week
 from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
 from tests.conftest import smtp_server
 
@@ -74,6 +75,10 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
             "select measured_value from marts.manager_kpis where owner_id = 'U0001' and period_type = 'week' "
             "and kpi = 'contacts_offered' order by period_start desc offset 1 limit 1"
         ).fetchone()[0]
+        emerging_this_week = conn.execute(
+            "select count(*) from marts.emerging_themes where is_emerging and week_start = %s",
+            (report_week(conn).start,),
+        ).fetchone()[0]
         conn.execute("delete from ops.extract_delivery")
         conn.commit()
     with smtp_server() as (port, inbox):
@@ -120,8 +125,9 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
         )
     (xlsx,) = [p for p in head.walk() if p.get_filename() and p.get_filename().endswith(".xlsx")]
     book = openpyxl.load_workbook(io.BytesIO(xlsx.get_payload(decode=True)))
-    assert book.sheetnames == ["KPIs", "Charter", "Weekly trend", "Customers at risk"]
+    assert book.sheetnames == ["KPIs", "Charter", "Weekly trend", "Customers at risk", "Emerging themes"]
     kpis = {row[0]: row[1] for row in book["KPIs"].iter_rows(min_row=2, values_only=True)}
+    assert book["Emerging themes"].max_row - 1 == emerging_this_week
     assert kpis["Contacts offered"] == float(head_offered)
     cells = {
         str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c is not None

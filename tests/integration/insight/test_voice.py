@@ -67,6 +67,24 @@ def test_voice_of_customer_counts_every_response_once_or_once_per_theme(hub):
     )
 
 
+def test_emerging_themes_judges_every_theme_every_week(hub):
+    url, _, _ = hub
+    with psycopg.connect(url) as conn:
+        rows, themes, weeks, flagged, unmasked = conn.execute(
+            """select count(*), count(distinct theme_id), count(distinct week_start),
+                      count(*) filter (where is_emerging),
+                      count(*) filter (where example_comments ~ '@|[0-9]{5}')
+               from marts.emerging_themes"""
+        ).fetchone()
+        mentions = conn.execute("select sum(mentions) from marts.emerging_themes").fetchone()[0]
+        themed = conn.execute("select count(*) from intermediate.int_comment_themes").fetchone()[0]
+    # Weeks without a mention count as zero: one row per theme per week, and every mention counted once.
+    assert themes == 6 and weeks >= 3 and rows == themes * weeks
+    assert mentions == themed
+    print(f"emerging theme-weeks on the demo: {flagged} of {rows}")
+    assert unmasked == 0
+
+
 def test_a_theme_added_to_the_taxonomy_is_used_by_the_next_build(hub, tmp_path):
     url, tmp, settings = hub
     taxonomy = yaml.safe_load(settings.themes_file.read_text())

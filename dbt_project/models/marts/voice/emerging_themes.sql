@@ -1,0 +1,142 @@
+{#
+  Each theme's mentions per week (survey comments and contact notes) against its trailing baseline,
+  and whether it is emerging.
+
+  The rule: a theme's weekly mentions are taken as Poisson with mean equal to its average over the
+  {{ var('emerging_baseline_weeks') }} weeks before (weeks without a mention count as 0). The week is
+  flagged when the mentions are at least {{ var('emerging_min_mentions') }} and their z-score,
+  (mentions - baseline) / sqrt(max(baseline, 1)), is at least {{ var('emerging_z') }}, with at least two
+  weeks of history behind it. Flagged weeks carry up to three example comments, e-mail addresses and
+  runs of digits masked.
+#}
+{%- set baseline_weeks = var('emerging_baseline_weeks') %}
+with themed as (
+    select
+        theme_id,
+        theme_label,
+        owner_function,
+        touchpoint,
+        record_id,
+        comment_text,
+        commented_at,
+        date_trunc('week', commented_at at time zone '{{ var("reporting_timezone") }}')::date as week_start
+    from {{ ref('int_comment_themes') }}
+    where commented_at is not null
+),
+
+themes as (
+    select distinct
+        theme_id,
+        theme_label,
+        owner_function,
+        touchpoint
+    from {{ ref('stg_ops__theme_keywords') }}
+),
+
+weeks as (
+    select generate_series(min(week_start), max(week_start), interval '1 week')::date as week_start
+    from themed
+),
+
+mentions as (
+    select
+        theme_id,
+        week_start,
+        count(*) as mentions
+    from themed
+    group by theme_id, week_start
+),
+
+dense as (
+    select
+        t.theme_id,
+        t.theme_label,
+        t.owner_function,
+        t.touchpoint,
+        w.week_start,
+        coalesce(m.mentions, 0) as mentions
+    from themes as t
+    cross join weeks as w
+    left join mentions as m on t.theme_id = m.theme_id and w.week_start = m.week_start
+),
+
+with_baseline as (
+    select
+        *,
+        avg(mentions) over (
+            partition by theme_id order by week_start
+            rows between {{ baseline_weeks }} preceding and 1 preceding
+        ) as baseline,
+        count(*) over (
+            partition by theme_id order by week_start
+            rows between {{ baseline_weeks }} preceding and 1 preceding
+        ) as weeks_of_history
+    from dense
+),
+
+scored as (
+    select
+        *,
+        round((mentions - baseline) / sqrt(greatest(baseline, 1)), 2) as z_score
+    from with_baseline
+),
+
+examples as (
+    select
+        theme_id,
+        week_start,
+        string_agg(masked, ' | ' order by commented_at desc) filter (where example_no <= 3) as example_comments
+    from (
+        select
+            theme_id,
+            week_start,
+            commented_at,
+            regexp_replace(
+                regexp_replace(comment_text, '[^[:space:]@]+@[^[:space:]@]+', '[e-mail]', 'g'),
+                '[0-9][0-9 ()+-]{4,}[0-9]', '[number]', 'g'
+            ) as masked,
+            row_number() over (
+                partition by theme_id, week_start order by commented_at desc, record_id asc
+            ) as example_no
+        from themed
+    ) as numbered
+    group by theme_id, week_start
+),
+
+final as (
+    select
+        s.week_start,
+        s.theme_id,
+        s.theme_label,
+        s.owner_function,
+        s.touchpoint,
+        s.mentions,
+        round(s.baseline, 2) as baseline,
+        s.weeks_of_history,
+        s.z_score,
+        coalesce(
+            s.weeks_of_history >= 2
+            and s.mentions >= {{ var('emerging_min_mentions') }}
+            and s.z_score >= {{ var('emerging_z') }},
+            false
+        ) as is_emerging,
+        e.example_comments,
+        {{ built_at() }}
+    from scored as s
+    left join examples as e on s.theme_id = e.theme_id and s.week_start = e.week_start
+)
+
+select
+    week_start,
+    theme_id,
+    theme_label,
+    owner_function,
+    touchpoint,
+    mentions,
+    baseline,
+    weeks_of_history,
+    z_score,
+    is_emerging,
+    case when is_emerging then example_comments end as example_comments,
+    built_at
+from final
