@@ -31,7 +31,7 @@ KPI_LABELS: dict[str, tuple[str, bool | None]] = {
     "complaint_rate_pct": ("Complaints per 100 handled", False),
     "csat_pct": ("CSAT %", True),
     "nps": ("NPS", True),
-    "ces": ("Customer effort (1-7, lower is easier)", False),
+    "ces": ("Customer effort score (1-7, 7 = very easy)", True),
     "on_time_rate_pct": ("Delivered on time %", True),
 }
 

@@ -125,3 +125,11 @@ create table if not exists ops.theme_keyword (
     keyword text not null,
     primary key (theme_id, language, keyword)
 );
+
+-- VADER's compound score (-1 .. 1) of each distinct comment and note text, by the text's SHA-256 (the
+-- text itself is not kept here); filled before every transform (insight/sentiment.py).
+create table if not exists ops.text_sentiment (
+    text_hash text primary key,
+    compound numeric(5, 4) not null,
+    scored_at timestamptz not null default now()
+);

@@ -67,6 +67,35 @@ def test_voice_of_customer_counts_every_response_once_or_once_per_theme(hub):
     )
 
 
+def test_every_comment_has_a_lexicon_sentiment_and_a_response_its_respondents(hub):
+    url, _, settings = hub
+    with psycopg.connect(url) as conn:
+        comments, unscored, survey, agree, texts = conn.execute(
+            """select count(*), count(*) filter (where lexicon_compound is null),
+                      count(*) filter (where score_sentiment is not null),
+                      count(*) filter (where score_sentiment = lexicon_sentiment),
+                      (select count(*) from ops.text_sentiment)
+               from intermediate.int_comment_sentiment"""
+        ).fetchone()
+        from_score = conn.execute(
+            "select count(*) from intermediate.int_comment_sentiment "
+            "where comment_source = 'survey' and sentiment = score_sentiment"
+        ).fetchone()[0]
+    # Scored once per distinct text, joined back to every comment by its hash.
+    assert comments > 400 and unscored == 0 and 0 < texts < comments
+    assert from_score == survey > 0
+    agreement = agree / survey
+    print(
+        f"lexicon sentiment agrees with the respondent's score band on {agreement:.4f} of {survey} comments"
+    )
+    assert agreement > 1 / 3  # better than a guess among three classes
+    # Nothing new to score on a second prepare.
+    from insight_hub.insight.sentiment import score_new_texts
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert score_new_texts(conn) == 0
+
+
 def test_emerging_themes_judges_every_theme_every_week(hub):
     url, _, _ = hub
     with psycopg.connect(url) as conn:

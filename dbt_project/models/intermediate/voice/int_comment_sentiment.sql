@@ -1,0 +1,66 @@
+{#
+  The sentiment of every survey comment and contact note. The lexicon's: VADER's compound score
+  (ops.text_sentiment, by the text's SHA-256), positive from 0.05, negative from -0.05, neutral
+  between (VADER's own thresholds). The respondent's: their score's band, CSAT 4-5 / 3 / 1-2, NPS
+  9-10 / 7-8 / 0-6 (KPIS.md), CES 6-7 / 4-5 / 1-3 (7 = very easy). `sentiment` is the respondent's
+  where the response has a score, the lexicon's otherwise.
+#}
+with lexicon as (
+    select * from {{ ref('stg_ops__text_sentiments') }}
+),
+
+comments as (
+    select
+        'survey' as comment_source,
+        response_id as record_id,
+        survey_type,
+        score,
+        encode(sha256(convert_to(comment, 'UTF8')), 'hex') as text_hash
+    from {{ ref('stg_survey__responses') }}
+    where comment <> ''
+    union all
+    select
+        'contact' as comment_source,
+        interaction_id as record_id,
+        null as survey_type,
+        null as score,
+        encode(sha256(convert_to(notes, 'UTF8')), 'hex') as text_hash
+    from {{ ref('stg_contact_centre__interactions') }}
+    where notes <> ''
+),
+
+judged as (
+    select
+        c.comment_source,
+        c.record_id,
+        l.compound as lexicon_compound,
+        case
+            when l.compound >= 0.05 then 'positive'
+            when l.compound <= -0.05 then 'negative'
+            when l.compound is not null then 'neutral'
+        end as lexicon_sentiment,
+        case
+            when c.survey_type = 'csat' and c.score >= 4 then 'positive'
+            when c.survey_type = 'csat' and c.score <= 2 then 'negative'
+            when c.survey_type = 'nps' and c.score >= 9 then 'positive'
+            when c.survey_type = 'nps' and c.score <= 6 then 'negative'
+            when c.survey_type = 'ces' and c.score >= 6 then 'positive'
+            when c.survey_type = 'ces' and c.score <= 3 then 'negative'
+            when c.score is not null then 'neutral'
+        end as score_sentiment
+    from comments as c
+    left join lexicon as l on c.text_hash = l.text_hash
+),
+
+final as (
+    select
+        comment_source,
+        record_id,
+        lexicon_compound,
+        lexicon_sentiment,
+        score_sentiment,
+        coalesce(score_sentiment, lexicon_sentiment) as sentiment
+    from judged
+)
+
+select * from final
