@@ -1,7 +1,8 @@
 """Transform: builds the customer-information hub with dbt (staging -> intermediate -> marts).
 
 Runs whenever any raw entity Asset is updated; one cosmos task per model builds
-it and runs its tests. Updates the marts Asset when the build passes.
+it and runs its tests. Then the insight actions the new data calls for are raised (and cleared ones
+closed). Updates the marts Asset when all that passes.
 """
 
 import pendulum
@@ -32,10 +33,16 @@ def transform():
 
         prepare_warehouse_task()
 
+    @task(retries=2)
+    def sync_actions() -> dict:
+        from insight_hub.orchestration.tasks import sync_actions_task
+
+        return sync_actions_task()
+
     hub = DbtTaskGroup(group_id="hub", **dbt_task_group_kwargs())
     marts_published = EmptyOperator(task_id="marts_published", outlets=[MARTS_ASSET])
 
-    prepare_warehouse() >> hub >> marts_published
+    prepare_warehouse() >> hub >> sync_actions() >> marts_published
 
 
 transform()

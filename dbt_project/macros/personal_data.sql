@@ -22,3 +22,11 @@
         then left({{ expression }}, 3) || repeat('*', greatest(length({{ expression }}) - 6, 0)) || right({{ expression }}, 3)
     end
 {%- endmacro %}
+
+{# Free text with e-mail addresses and runs of digits (phone numbers, card numbers) masked. #}
+{% macro mask_free_text(expression) -%}
+    regexp_replace(
+        regexp_replace({{ expression }}, '[^[:space:]@]+@[^[:space:]@]+', '[e-mail]', 'g'),
+        '[0-9][0-9 ()+-]{4,}[0-9]', '[number]', 'g'
+    )
+{%- endmacro %}

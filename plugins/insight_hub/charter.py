@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from insight_hub.contracts import ContractError, load_yaml_model
 
@@ -54,10 +54,24 @@ class Promise(BaseModel):
         return self
 
 
+# The signals insight actions are raised for (insight/actions.py); the charter says how fast each is followed up.
+ACTION_TYPES = ("detractor", "complaint", "repeat_contact", "charter_broken", "health_drop", "emerging_theme")
+
+
 class Charter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     promises: tuple[Promise, ...]
+    # Days within which each kind of insight action is due after its signal.
+    follow_up_days: dict[Literal[ACTION_TYPES], int] = {}  # type: ignore[valid-type]
+
+    @field_validator("follow_up_days")
+    @classmethod
+    def _days_positive(cls, value: dict[str, int]) -> dict[str, int]:
+        late = sorted(k for k, days in value.items() if days < 1)
+        if late:
+            raise ValueError(f"follow-up days must be at least 1: {', '.join(late)}")
+        return value
 
     @model_validator(mode="after")
     def _ids_unique(self) -> Charter:

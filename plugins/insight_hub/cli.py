@@ -21,6 +21,11 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 mapping_app = typer.Typer(help="Check user mappings against real files.", no_args_is_help=True)
 app.add_typer(mapping_app, name="mapping")
+actions_app = typer.Typer(
+    help="The insight actions: list the open ones, close one, apply the CRM's write-back.",
+    no_args_is_help=True,
+)
+app.add_typer(actions_app, name="actions")
 
 
 def _fail(message: str) -> None:
@@ -33,6 +38,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
     from insight_hub.ingest.load import BatchRejected
     from insight_hub.ingest.runner import EntityLoadFailed
     from insight_hub.ingest.stage import StagingError
+    from insight_hub.insight.actions import ActionError
     from insight_hub.orchestration.environment import AirflowCommandFailed
     from insight_hub.pipeline import PipelineFailed
     from insight_hub.sources.files import SourceFileError
@@ -41,6 +47,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
 
     return (
         AccessSetupError,
+        ActionError,
         ContractError,
         BatchRejected,
         StagingError,
@@ -238,6 +245,58 @@ def mapping_check(
         typer.secho(f"the batch would be rejected: {problem}", fg=typer.colors.RED, err=True)
     if problems:
         raise typer.Exit(2)
+
+
+@actions_app.command("list")
+def actions_list(
+    owner: Annotated[str | None, typer.Option(help="Only this owner's (CRM owner id).")] = None,
+) -> None:
+    """The open insight actions, soonest due first."""
+    import psycopg
+
+    from insight_hub.insight.actions import open_actions
+    from insight_hub.warehouse import warehouse_url
+
+    with psycopg.connect(warehouse_url()) as conn:
+        rows = open_actions(conn, owner)
+    _print_table(["id", "type", "customer", "theme/promise", "evidence", "owner", "due"], rows)
+    typer.echo(f"{len(rows)} open")
+
+
+@actions_app.command("close")
+def actions_close(
+    action_id: Annotated[int, typer.Argument(help="The action's number (insight-hub actions list).")],
+    note: Annotated[str, typer.Option(help="What was done.")],
+) -> None:
+    """Close an open action with a note of what was done."""
+    import psycopg
+
+    from insight_hub.insight.actions import close_action
+    from insight_hub.warehouse import warehouse_url
+
+    with psycopg.connect(warehouse_url()) as conn:
+        close_action(conn, action_id, note)
+    typer.echo(f"action {action_id} closed")
+
+
+@actions_app.command("import")
+def actions_import(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="CSV with action_id, status, note[, written_by]."),
+    ],
+) -> None:
+    """Apply a write-back from the CRM: each row with status done or closed closes its action."""
+    import psycopg
+
+    from insight_hub.insight.actions import import_writeback
+    from insight_hub.warehouse import warehouse_url
+
+    with psycopg.connect(warehouse_url()) as conn:
+        rows, applied, problems = import_writeback(conn, file)
+    typer.echo(f"{file.name}: {rows} rows, {applied} actions closed, {problems} not applied")
+    if problems:
+        typer.echo("the reasons are in ops.action_writeback.problem")
 
 
 def _print_table(header: list[str], rows: list[tuple]) -> None:

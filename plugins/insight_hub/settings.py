@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         validation_alias="INSIGHT_HUB_THEMES",
         description="YAML file of the voice-of-customer themes: keywords per language, owner, touchpoint.",
     )
+    actions_file: Path = Field(
+        default=PROJECT_ROOT / "examples" / "demo" / "actions.yaml",
+        validation_alias="INSIGHT_HUB_ACTIONS",
+        description="YAML file of the insight-action rules: which signals raise an action, and who owns it.",
+    )
     extracts_file: Path = Field(
         default=PROJECT_ROOT / "examples" / "demo" / "extracts.yaml",
         validation_alias="INSIGHT_HUB_EXTRACTS",

@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from insight_hub.insight.readiness import Readiness, check_readiness
 from insight_hub.insight.report import (
+    ACTION_ROWS,
     AT_RISK_ROWS,
     Manager,
     ManagerReport,
@@ -102,6 +103,7 @@ def compose_extract(
         charter_weeks=[w[5:] for w in charter_weeks],
         charter_rows=charter_rows,
         at_risk_rows=AT_RISK_ROWS,
+        action_rows=ACTION_ROWS,
     )
     kept, total = report.promises_kept
     subject = f"Customer insight {report.week.label()}: {kept} of {total} charter promises kept"

@@ -17,6 +17,8 @@ import psycopg
 
 TREND_WEEKS = 8
 AT_RISK_ROWS = 10
+# Open actions listed in the e-mail, soonest due first; the workbook has them all.
+ACTION_ROWS = 15
 
 # KPI, how the e-mail names it, and whether higher is better (None: neither, e.g. volume).
 KPI_LABELS: dict[str, tuple[str, bool | None]] = {
@@ -77,6 +79,7 @@ class ManagerReport:
     kpi_trend: pd.DataFrame  # week_start, kpi, measured_value
     at_risk: pd.DataFrame
     emerging: pd.DataFrame  # theme, owner, mentions, baseline, z-score, masked examples
+    actions: pd.DataFrame  # the manager's open actions, soonest due first
     charts: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -146,7 +149,17 @@ def build_report(conn: psycopg.Connection, manager: Manager, week: Week) -> Mana
            order by z_score desc, theme_id""",
         params,
     )
-    report = ManagerReport(manager, week, kpis, charter, kept, trend, at_risk, emerging)
+    actions = _frame(
+        conn,
+        """select action_id as action, action_type as kind,
+                  coalesce(customer_id, theme_id, promise_id) as about, evidence,
+                  due_at::date as due, is_overdue as overdue
+           from marts.insight_action
+           where owner_id = %(owner)s and status = 'open'
+           order by due_at, action_id""",
+        params,
+    )
+    report = ManagerReport(manager, week, kpis, charter, kept, trend, at_risk, emerging, actions)
     report.charts = draw_charts(report)
     return report
 
@@ -281,4 +294,5 @@ def workbook(report: ManagerReport) -> bytes:
         trend.reset_index().to_excel(writer, sheet_name="Weekly trend", index=False)
         report.at_risk.to_excel(writer, sheet_name="Customers at risk", index=False)
         report.emerging.to_excel(writer, sheet_name="Emerging themes", index=False)
+        report.actions.to_excel(writer, sheet_name="Open actions", index=False)
     return buffer.getvalue()

@@ -66,6 +66,20 @@ def prepare_warehouse_task() -> None:
     prepare_for_dbt(url, settings)
 
 
+def sync_actions_task() -> dict:
+    """Raise the new insight actions the build's signals call for, apply the CRM's write-back, and close
+    the actions whose signal cleared (see insight_hub.insight.actions). Returns the counts for XCom."""
+    import dataclasses
+
+    import psycopg
+
+    from insight_hub.insight.actions import sync_actions
+
+    _, url = _warehouse()
+    with psycopg.connect(url) as conn:
+        return dataclasses.asdict(sync_actions(conn))
+
+
 def deliver_extracts_task(run_id: str) -> dict:
     """Every manager's extract, or a notice when the data is not ready; e-mailed through smtp_default when
     INSIGHT_HUB_SEND_EXTRACTS is on, always written to <home>/outbox/. Returns who was sent what (owner

@@ -133,3 +133,53 @@ create table if not exists ops.text_sentiment (
     compound numeric(5, 4) not null,
     scored_at timestamptz not null default now()
 );
+
+-- Insight actions (insight/actions.py). The rules and the leads of each function are replaced from
+-- INSIGHT_HUB_ACTIONS (and the charter's follow_up_days) before every transform; int_action_signals
+-- turns them into signals.
+create table if not exists ops.action_rule (
+    action_type text primary key,
+    owner_rule text not null,           -- account_owner, theme_owner, or a function
+    due_within_days integer not null,
+    params jsonb not null default '{}'
+);
+
+create table if not exists ops.function_lead (
+    function_name text primary key,
+    owner_id text not null
+);
+
+-- Every action ever raised: created once per signal (action_key), closed by its owner, by the CRM's
+-- write-back or when its signal clears; never deleted.
+create table if not exists ops.insight_action (
+    action_id bigint generated always as identity primary key,
+    action_key text not null unique,
+    action_type text not null,
+    customer_id text,
+    theme_id text,
+    promise_id text,
+    evidence text not null,
+    owner_id text not null,
+    signal_at timestamptz not null,
+    due_at timestamptz not null,
+    created_at timestamptz not null default now(),
+    status text not null default 'open' check (status in ('open', 'closed')),
+    closed_at timestamptz,
+    closed_by text check (closed_by in ('owner', 'crm', 'signal_cleared')),
+    close_note text,
+    constraint closed_has_time check ((status = 'closed') = (closed_at is not null))
+);
+create index if not exists insight_action_open on ops.insight_action (owner_id, due_at) where status = 'open';
+
+-- What the CRM (or `insight-hub actions import`) writes back about actions; each row is applied once
+-- by the next action sync, and a row that cannot be applied keeps the reason in `problem`.
+create table if not exists ops.action_writeback (
+    writeback_id bigint generated always as identity primary key,
+    action_id bigint,
+    status text,
+    note text,
+    written_by text,
+    written_at timestamptz not null default now(),
+    applied_at timestamptz,
+    problem text
+);

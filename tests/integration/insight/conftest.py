@@ -1,10 +1,11 @@
-"""One demo hub (300 customers, 21 days), loaded and built by dbt, shared by the insight tests."""
+"""One demo hub (300 customers, 21 days), loaded, built by dbt and its actions raised, shared by the insight tests."""
 
 import psycopg
 import pytest
 
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.ingest.runner import load_all_entities
+from insight_hub.insight.actions import sync_actions
 from insight_hub.warehouse import embedded_server
 from insight_hub.warehouse.prepare import prepare_for_dbt
 from tests.conftest import make_settings, run_dbt
@@ -27,6 +28,8 @@ def hub(warehouse, settings, tmp_path_factory):
     prepare_for_dbt(url, hub_settings)
     build = run_dbt(url, tmp / "target", "build")
     assert build.returncode == 0, build.stdout[-3000:]
+    with psycopg.connect(url) as conn:
+        sync_actions(conn)  # as the transform DAG does after the build
     yield url, tmp, hub_settings
     with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
         conn.execute("drop database if exists t_extracts with (force)")

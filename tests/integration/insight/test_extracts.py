@@ -79,6 +79,9 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
             "select count(*) from marts.emerging_themes where is_emerging and week_start = %s",
             (report_week(conn).start,),
         ).fetchone()[0]
+        head_open_actions = conn.execute(
+            "select count(*) from ops.insight_action where owner_id = 'U0001' and status = 'open'"
+        ).fetchone()[0]
         conn.execute("delete from ops.extract_delivery")
         conn.commit()
     with smtp_server() as (port, inbox):
@@ -125,7 +128,17 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
         )
     (xlsx,) = [p for p in head.walk() if p.get_filename() and p.get_filename().endswith(".xlsx")]
     book = openpyxl.load_workbook(io.BytesIO(xlsx.get_payload(decode=True)))
-    assert book.sheetnames == ["KPIs", "Charter", "Weekly trend", "Customers at risk", "Emerging themes"]
+    assert book.sheetnames == [
+        "KPIs",
+        "Charter",
+        "Weekly trend",
+        "Customers at risk",
+        "Emerging themes",
+        "Open actions",
+    ]
+    # The head's open actions (the charter's broken promises, customers without an account owner), all of them.
+    assert head_open_actions > 0 and book["Open actions"].max_row - 1 == head_open_actions
+    assert f"{head_open_actions}</b> open" in html
     kpis = {row[0]: row[1] for row in book["KPIs"].iter_rows(min_row=2, values_only=True)}
     assert book["Emerging themes"].max_row - 1 == emerging_this_week
     assert kpis["Contacts offered"] == float(head_offered)

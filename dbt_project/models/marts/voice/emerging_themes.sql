@@ -91,10 +91,7 @@ examples as (
             theme_id,
             week_start,
             commented_at,
-            regexp_replace(
-                regexp_replace(comment_text, '[^[:space:]@]+@[^[:space:]@]+', '[e-mail]', 'g'),
-                '[0-9][0-9 ()+-]{4,}[0-9]', '[number]', 'g'
-            ) as masked,
+            {{ mask_free_text('comment_text') }} as masked,
             row_number() over (
                 partition by theme_id, week_start order by commented_at desc, record_id asc
             ) as example_no
