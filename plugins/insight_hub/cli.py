@@ -39,6 +39,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
     from insight_hub.ingest.runner import EntityLoadFailed
     from insight_hub.ingest.stage import StagingError
     from insight_hub.insight.actions import ActionError
+    from insight_hub.insight.deliver import ExtractError
     from insight_hub.orchestration.environment import AirflowCommandFailed
     from insight_hub.pipeline import PipelineFailed
     from insight_hub.sources.files import SourceFileError
@@ -48,6 +49,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
     return (
         AccessSetupError,
         ActionError,
+        ExtractError,
         ContractError,
         BatchRejected,
         StagingError,
@@ -165,7 +167,9 @@ def run(
         )
     typer.echo(f"warehouse:   {mask_url(report.warehouse)}  (insight-hub db url --show-password)")
     typer.echo(f"landing:     {report.landing}")
-    typer.echo(f"outbox:      {report.outbox}  (each manager's e-mail as .eml, and its .xlsx)")
+    typer.echo(
+        f"outbox:      {report.outbox}  (each manager's e-mail as .eml and as .html with its charts, and its .xlsx)"
+    )
     typer.echo(f"DAG logs:    {settings.home / 'logs'}")
     if settings.data_docs:
         typer.echo(f"data docs:   {site_index(settings.home)}  (Great Expectations results per batch)")
@@ -297,6 +301,33 @@ def actions_import(
     typer.echo(f"{file.name}: {rows} rows, {applied} actions closed, {problems} not applied")
     if problems:
         typer.echo("the reasons are in ops.action_writeback.problem")
+
+
+@app.command("extract")
+def extract(
+    manager: Annotated[str, typer.Option(help="The manager's CRM owner id, e.g. U0001.")],
+    period: Annotated[
+        str | None,
+        typer.Option(help="Any day of the week to report, YYYY-MM-DD; default the latest full week."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder to write the extract to.")] = Path("extracts-now"),
+) -> None:
+    """Make one manager's insight extract now (HTML with its charts, .eml and XLSX), without sending it."""
+    from datetime import date
+
+    from insight_hub.insight.deliver import write_extract
+    from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
+    from insight_hub.warehouse import warehouse_url
+
+    try:
+        day = date.fromisoformat(period) if period else None
+    except ValueError:
+        _fail(f"--period {period!r} is not a date (YYYY-MM-DD)")
+    html, xlsx, readiness = write_extract(warehouse_url(), MANIFEST_PATH, out, manager, day)
+    for problem in readiness.problems():
+        typer.secho(f"note: {problem} (stated in the extract)", fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"extract: {html}")
+    typer.echo(f"workbook: {xlsx}")
 
 
 def _print_table(header: list[str], rows: list[tuple]) -> None:

@@ -79,6 +79,8 @@ def test_dags_import_without_errors_or_io(tmp_path):
         if t.endswith("_model_build")
     } == models
     assert "hub.dim_customer_history_snapshot_build" in transform_tasks
+    assert "hub.customer_health_history_snapshot_build" in transform_tasks
+    assert {"prepare_warehouse", "sync_actions", "marts_published"} < set(transform_tasks)
     assert "hub.relationships_fct_order_line_order_id__order_id__ref_fct_order__test" in transform_tasks
     assert result["dags"]["transform"]["outlets"] == ["marts"]
     assert result["dags"]["insight"] == {"tasks": ["deliver_extracts"], "outlets": []}

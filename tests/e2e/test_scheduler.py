@@ -124,7 +124,7 @@ def test_the_asset_chain_triggers_exactly_one_transform_that_builds_the_marts(sc
     )
     assert consumed == [("raw.interaction",)]
     # Every task succeeded: one per model and the snapshot (each `dbt build` of one node), one per test
-    # that reads two models, and the two of the product's own.
+    # that reads two models, and the three of the product's own (prepare, sync actions, publish).
     manifest = json.loads(MANIFEST_PATH.read_text())
     nodes = manifest["nodes"].values()
     built = sum(1 for n in nodes if n["resource_type"] in ("model", "snapshot"))
@@ -132,7 +132,7 @@ def test_the_asset_chain_triggers_exactly_one_transform_that_builds_the_marts(sc
         1 for n in nodes if n["resource_type"] == "test" and len(set(n["depends_on"]["nodes"])) > 1
     )
     task_states = query("select state, count(*) from task_instance where dag_id = 'transform' group by state")
-    assert dict(task_states) == {"success": built + detached + 2}
+    assert dict(task_states) == {"success": built + detached + 3}
     with psycopg.connect(scheduled_day["url"]) as conn:
         last_call_day, contacts, raw_contacts = conn.execute(
             """select (select max(contact_date) from marts.fct_contact),
@@ -141,6 +141,13 @@ def test_the_asset_chain_triggers_exactly_one_transform_that_builds_the_marts(sc
         ).fetchone()
     assert str(last_call_day) == str(DEMO.start.fromordinal(DEMO.start.toordinal() + DEMO.days - 1))
     assert contacts == raw_contacts > 0
+    # The run raised an action for every active signal of the new data.
+    with psycopg.connect(scheduled_day["url"]) as conn:
+        actions, signals = conn.execute(
+            """select (select count(*) from ops.insight_action),
+                      (select count(*) from intermediate.int_action_signals where is_active)"""
+        ).fetchone()
+    assert actions == signals > 0
 
 
 def test_the_triggerer_sends_the_transform_deadline_alert(scheduled_day):

@@ -2,8 +2,9 @@
 
 When the data is ready (readiness.py) a manager gets their extract: an HTML body with the charts inline
 and the XLSX attached. When it is not, they get a short notice naming the late or failed source. Every
-message is also written to <home>/outbox/<week>/ as an .eml file (with the workbook beside it), so
-the extracts can be read without a mail server.
+message is also written to <home>/outbox/<week>/ as an .eml file and as an .html page with its charts
+beside it (and the workbook), so the extracts can be read without a mail server. `write_extract`
+makes one manager's extract on demand (`insight-hub extract`).
 
 ops.extract_delivery records each message sent for a build (report key = report week + the build's
 time): a retried or repeated task sends only what is not recorded yet.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -27,6 +29,7 @@ from insight_hub.insight.report import (
     AT_RISK_ROWS,
     Manager,
     ManagerReport,
+    Week,
     build_report,
     managers,
     report_week,
@@ -145,6 +148,46 @@ def smtp_sender(conn_id: str = "smtp_default") -> Sender:
     return send
 
 
+def write_message(message: EmailMessage, folder: Path, stem: str) -> Path:
+    """Write `message` to `folder` as <stem>.eml, and as <stem>.html with its inline images beside it
+    (<stem>.<image>.png), so a browser opens it as the manager's mail client shows it. Returns the HTML."""
+    (folder / f"{stem}.eml").write_bytes(bytes(message))
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
+    for part in message.walk():
+        if part.get_content_type() == "image/png" and part["Content-ID"]:
+            cid = part["Content-ID"].strip("<>")
+            (folder / f"{stem}.{cid}").write_bytes(part.get_payload(decode=True))
+            html = html.replace(f"cid:{cid}", f"{stem}.{cid}")
+    path = folder / f"{stem}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_extract(url: str, manifest_path: Path, folder: Path, owner_id: str, week_start=None) -> tuple:
+    """One manager's extract for the week starting `week_start` (default: the latest full week), written
+    to `folder` as HTML (images beside it), .eml and .xlsx; nothing is sent or logged as delivered.
+    Returns (html path, xlsx path, readiness)."""
+    with psycopg.connect(url) as conn:
+        manager = next((m for m in managers(conn) if m.owner_id == owner_id), None)
+        if manager is None:
+            raise ExtractError(f"{owner_id} is not a manager in the CRM's owners list (marts.dim_owner)")
+        week = Week(week_start - timedelta(days=week_start.weekday())) if week_start else report_week(conn)
+        if week is None:
+            raise ExtractError("marts.fct_contact has no contacts yet")
+        readiness = check_readiness(conn, manifest_path)
+        report = build_report(conn, manager, week)
+    workbook = report_workbook(report)
+    message = compose_extract(report, readiness, "insight-hub@localhost", workbook)
+    folder.mkdir(parents=True, exist_ok=True)
+    xlsx = folder / f"{owner_id}-{week.start.isoformat()}.xlsx"
+    xlsx.write_bytes(workbook)
+    return write_message(message, folder, f"{owner_id}-{week.start.isoformat()}"), xlsx, readiness
+
+
+class ExtractError(Exception):
+    """An extract that cannot be made as asked: the message says why."""
+
+
 def _report_key(conn: psycopg.Connection, week_start) -> str:
     built = conn.execute("select max(built_at) from marts.manager_kpis").fetchone()[0]
     return f"{week_start}@{built.isoformat() if built else 'never'}"
@@ -183,7 +226,7 @@ def deliver_extracts(
                 (outbox / f"{manager.owner_id}.xlsx").write_bytes(workbook)
             else:
                 message = compose_notice(manager, readiness, sender_address)
-            (outbox / f"{manager.owner_id}.eml").write_bytes(bytes(message))
+            write_message(message, outbox, manager.owner_id)
             if send is None:
                 continue
             with conn.transaction():

@@ -1,24 +1,32 @@
 """Manager extracts from a real build of the demo hub: each manager's KPIs follow their scope, each gets
 one e-mail (charts inline, the XLSX attached, no customer e-mail or phone) through a real SMTP server,
-a retry after a failed send sends only what is missing, and a failed source withholds the extracts."""
+a retry after a failed send sends only what is missing, a failed source withholds the extracts, and an
+extract made on demand shows its charts in a real browser."""
 
 import io
+import os
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from pathlib import Path
 
+import numpy as np
 import openpyxl
 import psycopg
 import pytest
+from PIL import Image
 
 from insight_hub.insight.deliver import deliver_extracts, smtp_sender
 from insight_hub.insight.readiness import check_readiness
 from insight_hub.insight.report import report_week
 from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
-from tests.conftest import smtp_server
+from tests.conftest import ROOT, smtp_server
 
 pytestmark = pytest.mark.integration
 
 SENDER = "insight@hub.example"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _weekly(conn, query, *params):
@@ -186,3 +194,58 @@ def test_a_failed_source_withholds_the_extracts_with_a_notice(hub):
     notice = message_from_bytes(notices[0].read_bytes())
     assert notice["Subject"] == "Customer insight held back: data not ready"
     assert "reviews_bad.csv" in notice.as_string()
+
+
+# Colours only the charts use (report.draw_charts): the volume bars, the service-level line, the NPS line.
+CHART_COLOURS = np.array([(0x90, 0xA4, 0xAE), (0x15, 0x65, 0xC0), (0x6A, 0x1B, 0x9A)])
+
+
+def _chart_pixels(screenshot: Path) -> int:
+    """Pixels of the screenshot within a small distance of a chart-only colour."""
+    rgb = (np.asarray(Image.open(screenshot).convert("RGB")).astype(int))[:, :, None, :]
+    return int((np.abs(rgb - CHART_COLOURS[None, None, :, :]).sum(axis=3) < 30).any(axis=2).sum())
+
+
+def _screenshot(html: Path, png: Path) -> None:
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={png}",
+         "--window-size=900,4000", html.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert png.exists(), done.stderr[-2000:]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
+def test_an_extract_made_now_shows_its_charts_in_a_browser(hub, tmp_path):
+    """`insight-hub extract` writes the head of service's extract; headless Chromium renders it as a
+    manager's browser would, and the charts' colours are on the page (and absent without the images)."""
+    url, tmp, hub_settings = hub
+    env = {**os.environ, "WAREHOUSE_URL": url, "INSIGHT_HUB_HOME": str(hub_settings.home)}
+    made = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "insight-hub"), "extract", "--manager", "U0001", "--out", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr[-3000:]
+    html = Path(made.stdout.split("extract: ")[1].splitlines()[0])
+    assert html.parent == tmp_path and {p.name for p in tmp_path.glob("*.png")} == {
+        f"{html.stem}.{name}" for name in ("charter.png", "contacts.png", "satisfaction.png")
+    }
+    openpyxl.load_workbook(tmp_path / f"{html.stem}.xlsx")
+
+    _screenshot(html, tmp_path / "with.png")
+    without = tmp_path / "without.html"
+    without.write_text(html.read_text().replace(f'src="{html.stem}.', 'src="missing.'))
+    _screenshot(without, tmp_path / "without.png")
+    with_charts, without_charts = (
+        _chart_pixels(tmp_path / "with.png"),
+        _chart_pixels(tmp_path / "without.png"),
+    )
+    print(f"\nchart-coloured pixels: {with_charts} with the images, {without_charts} without")
+    assert with_charts > 5000 and without_charts < 100
+
+    unknown = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "insight-hub"), "extract", "--manager", "U9999", "--out", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert unknown.returncode == 1
+    assert "U9999 is not a manager in the CRM's owners list" in unknown.stderr
