@@ -165,6 +165,16 @@ def run(
             f"recall {scores.recall:.4f} (same-customer pairs over {scores.records} records, "
             f"{scores.unresolved} unresolved)"
         )
+    import psycopg
+
+    with psycopg.connect(report.warehouse) as conn:
+        kinds = conn.execute(
+            "select action_type, count(*) from ops.insight_action where status = 'open' group by 1 order by 1"
+        ).fetchall()
+    typer.echo(
+        f"open insight actions: {sum(n for _, n in kinds)} ({', '.join(f'{n} {k}' for k, n in kinds)})  "
+        "(insight-hub actions list)"
+    )
     typer.echo(f"warehouse:   {mask_url(report.warehouse)}  (insight-hub db url --show-password)")
     typer.echo(f"landing:     {report.landing}")
     typer.echo(

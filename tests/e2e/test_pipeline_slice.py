@@ -42,6 +42,14 @@ def test_every_dag_run_succeeded(pipeline_run):
         managers = {r[0] for r in conn.execute("select owner_id from marts.dim_owner")}
     written = {p.stem for p in report.outbox.rglob("*.eml")}
     assert len(managers) == 7 and written == managers
+    assert {p.stem for p in report.outbox.rglob("*.html")} == managers
+    # The transform raised the insight actions the data calls for, each owned by a manager.
+    with psycopg.connect(report.warehouse) as conn:
+        actions, owners_known = conn.execute(
+            """select count(*), bool_and(owner_id in (select owner_id from marts.dim_owner))
+               from ops.insight_action"""
+        ).fetchone()
+    assert actions > 0 and owners_known
 
 
 def test_rows_loaded_equal_rows_generated_minus_rows_quarantined(pipeline_run, warehouse):
