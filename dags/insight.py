@@ -1,9 +1,10 @@
-"""Insight: every manager's e-mail, after each successful build of the marts.
+"""Insight: every manager's weekly e-mail, checked for after each successful build of the marts.
 
 Scheduled on the marts Asset, which the transform updates only when every model and test passed. The
 extract goes out only when the data is also fresh and every source's latest batch passed its checks;
-otherwise each manager gets a short notice naming the late or failed source. A retry sends only the
-e-mails not yet sent for this build.
+otherwise each manager gets a short notice naming the late or failed source. Each manager gets one
+extract per week (the latest full one): a retry, or a later build of the same week, sends only the
+e-mails not yet sent for it.
 """
 
 import pendulum

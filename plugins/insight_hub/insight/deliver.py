@@ -1,4 +1,4 @@
-"""Compose each manager's e-mail and send it exactly once per marts build.
+"""Compose each manager's e-mail and send it exactly once per report period.
 
 When the data is ready (readiness.py) a manager gets their extract: an HTML body with the charts inline
 and the XLSX attached. When it is not, they get a short notice naming the late or failed source. Every
@@ -6,8 +6,10 @@ message is also written to <home>/outbox/<week>/ as an .eml file and as an .html
 beside it (and the workbook), so the extracts can be read without a mail server. `write_extract`
 makes one manager's extract on demand (`insight-hub extract`).
 
-ops.extract_delivery records each message sent for a build (report key = report week + the build's
-time): a retried or repeated task sends only what is not recorded yet.
+ops.extract_delivery records each message sent, keyed by the report period (the latest full week) and
+its kind (extract or notice) and the manager: a retried task, and every later build of the same week,
+sends only what is not recorded yet, so each manager gets one extract per week (and, while the data is
+not fit, one notice).
 """
 
 from __future__ import annotations
@@ -188,9 +190,9 @@ class ExtractError(Exception):
     """An extract that cannot be made as asked: the message says why."""
 
 
-def _report_key(conn: psycopg.Connection, week_start) -> str:
-    built = conn.execute("select max(built_at) from marts.manager_kpis").fetchone()[0]
-    return f"{week_start}@{built.isoformat() if built else 'never'}"
+def _report_key(week: Week | None, kind: str) -> str:
+    """The period an e-mail reports, and whether it is the extract or a notice: a manager gets each once."""
+    return f"{week.start.isoformat() if week else 'no-week'} {kind}"
 
 
 def deliver_extracts(
@@ -212,7 +214,7 @@ def deliver_extracts(
                                   problems=readiness.problems())  # fmt: skip
         if week is None:
             summary.problems.append("marts.fct_contact has no contacts yet")
-        key = _report_key(conn, week.start if week else "no-week")
+        key = _report_key(week, "extract" if summary.ready else "notice")
         summary.report_key = key
         outbox = outbox_root / (week.start.isoformat() if week else "no-data")
         outbox.mkdir(parents=True, exist_ok=True)

@@ -101,8 +101,9 @@ create table if not exists ops.owner_queue (
     primary key (owner_id, queue)
 );
 
--- One row per extract or notice e-mailed to a manager for a marts build: a retried send skips those
--- already delivered, so every manager gets exactly one e-mail per build.
+-- One row per extract or notice e-mailed to a manager, keyed by report period and kind ('2026-01-12
+-- extract'): a retried send, and every later build of the same week, skips those already delivered,
+-- so every manager gets exactly one extract per period.
 create table if not exists ops.extract_delivery (
     report_key text not null,
     owner_id text not null,

@@ -21,7 +21,7 @@ from insight_hub.insight.deliver import deliver_extracts, smtp_sender
 from insight_hub.insight.readiness import check_readiness
 from insight_hub.insight.report import report_week
 from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
-from tests.conftest import ROOT, smtp_server
+from tests.conftest import ROOT, run_dbt, smtp_server
 
 pytestmark = pytest.mark.integration
 
@@ -87,6 +87,7 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
             "select count(*) from marts.emerging_themes where is_emerging and week_start = %s",
             (report_week(conn).start,),
         ).fetchone()[0]
+        report_week_start = report_week(conn).start.isoformat()
         head_open_actions = conn.execute(
             "select count(*) from ops.insight_action where owner_id = 'U0001' and status = 'open'"
         ).fetchone()[0]
@@ -111,8 +112,13 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
         assert len(inbox) == 2
         retry = deliver_extracts(url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send)
         again = deliver_extracts(url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send)
+        # A later build of the same week sends nothing more: one extract per manager per period.
+        rebuilt = run_dbt(url, tmp / "target", "build", "--select", "manager_kpis")
+        assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+        after_rebuild = deliver_extracts(url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send)
     assert retry.ready and len(retry.sent) == len(owners) - 2 and len(retry.already_sent) == 2
     assert again.sent == [] and sorted(again.already_sent) == sorted(owners)
+    assert after_rebuild.sent == [] and after_rebuild.report_key == f"{report_week_start} extract"
     # Exactly one e-mail per manager.
     assert sorted(m["X-Envelope-To"] for m in inbox) == sorted(owners.values())
 
