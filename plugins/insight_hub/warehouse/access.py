@@ -4,7 +4,8 @@ Two group roles (NOLOGIN; give people or BI tools a login role that is a member)
   bi_reader   SELECT on the `marts` schema only, where personal data appears only masked or as
               keyed hashes;
   pii_reader  also SELECT on `marts_pii`, which holds the customer's name, e-mail and phone.
-dbt grants SELECT on every mart it builds (dbt_project.yml `grants`), so a rebuild keeps them.
+dbt grants SELECT on every mart it builds (dbt_project.yml `grants`), so a rebuild keeps them; the
+schemas dbt builds into, and USAGE on them, are set up here once before dbt runs (see DBT_SCHEMAS).
 
 Keyed hashes are HMAC-SHA256 with a secret key (INSIGHT_HUB_PII_KEY, or one generated under the
 home folder). PostgreSQL has SHA-256 but no HMAC without pgcrypto, so the key is stored as its two
@@ -23,7 +24,19 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from insight_hub.warehouse.schema import DDL_LOCK
+
 READER_ROLES = ("bi_reader", "pii_reader")
+# The schemas the dbt project builds into (its `+schema` configs), and the roles that may use each. They
+# are created here, before any dbt runs, because the transform runs one dbt per model, several at once:
+# each would otherwise create its schema and grant USAGE itself, and concurrent CREATE SCHEMA or GRANT on
+# one schema fail in PostgreSQL ("duplicate key value", "tuple concurrently updated").
+DBT_SCHEMAS: dict[str, tuple[str, ...]] = {
+    "staging": (),
+    "intermediate": (),
+    "marts": READER_ROLES,
+    "marts_pii": ("pii_reader",),
+}
 BLOCK = 64  # SHA-256 block size in bytes
 
 
@@ -57,20 +70,41 @@ def keyed_hash(key: bytes, value: str) -> str:
 
 
 def ensure_access(conn: psycopg.Connection, key: bytes) -> None:
-    """Create the reader roles when missing and store the key's pads (idempotent)."""
-    try:
+    """Create the reader roles and dbt's schemas with their USAGE grants when missing, and store the key's
+    pads (idempotent). One transaction under the DDL lock, so preparations at once do not race."""
+    inner, outer = hmac_pads(key)
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
         for role in READER_ROLES:
-            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+            _ensure_role(conn, role)
+        for schema, roles in DBT_SCHEMAS.items():
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+            for role in roles:
+                granted = conn.execute("select has_schema_privilege(%s, %s, 'USAGE')", (role, schema))
+                if not granted.fetchone()[0]:
+                    conn.execute(
+                        sql.SQL("grant usage on schema {} to {}").format(
+                            sql.Identifier(schema), sql.Identifier(role)
+                        )
+                    )
+        conn.execute("create table if not exists ops.pii_key (ipad bytea not null, opad bytea not null)")
+        conn.execute("revoke all on ops.pii_key from public")
+        conn.execute("delete from ops.pii_key")
+        conn.execute("insert into ops.pii_key (ipad, opad) values (%s, %s)", (inner, outer))
+
+
+def _ensure_role(conn: psycopg.Connection, role: str) -> None:
+    """Roles belong to the whole server, beyond the DDL lock of one database: a role another database's
+    preparation creates at the same moment counts as created."""
+    if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+        return
+    try:
+        with conn.transaction():  # a savepoint: the enclosing transaction survives a lost race
+            conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+    except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        pass
     except psycopg.errors.InsufficientPrivilege as exc:
         raise AccessSetupError(
             "the warehouse user may not create roles; ask an administrator to run "
             "`create role bi_reader nologin; create role pii_reader nologin;` once"
         ) from exc
-    inner, outer = hmac_pads(key)
-    with conn.transaction():
-        conn.execute("create table if not exists ops.pii_key (ipad bytea not null, opad bytea not null)")
-        conn.execute("revoke all on ops.pii_key from public")
-        conn.execute("delete from ops.pii_key")
-        conn.execute("insert into ops.pii_key (ipad, opad) values (%s, %s)", (inner, outer))

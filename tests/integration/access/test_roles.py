@@ -1,6 +1,7 @@
 """bi_reader sees marts and nothing else; pii_reader also sees marts_pii; grants survive a rebuild;
 e-mail and phone reach marts only masked or as keyed hashes that match HMAC-SHA256 with the key."""
 
+import threading
 import uuid
 
 import psycopg
@@ -116,3 +117,38 @@ def test_grants_survive_a_rebuild(hub):
         assert conn.execute("select count(*) from marts_pii.dim_customer_pii").fetchone()[0] == 1
     with psycopg.connect(hub["bi"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("select * from marts_pii.dim_customer_pii")
+
+
+def test_preparations_at_once_set_up_schemas_and_grants_without_racing(warehouse, settings):
+    """Three preparations on a new database at the same moment: none fails on a concurrent CREATE SCHEMA
+    or GRANT (the error parallel dbt runs used to hit), and the grants are in place once."""
+    server = embedded_server(settings)
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute("drop database if exists t_access_race with (force)")
+        conn.execute("create database t_access_race")
+    url = server.url("t_access_race")
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_all(conn)
+    start, errors = threading.Barrier(3), []
+
+    def prepare():
+        with psycopg.connect(url, autocommit=True) as conn:
+            start.wait()
+            try:
+                ensure_access(conn, KEY)
+            except psycopg.Error as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=prepare) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with psycopg.connect(url) as conn:
+        usage = conn.execute(
+            """select n.nspname, r.rolname from pg_namespace n cross join pg_roles r
+               where r.rolname in ('bi_reader', 'pii_reader') and has_schema_privilege(r.oid, n.oid, 'USAGE')
+                 and n.nspname in ('staging', 'intermediate', 'marts', 'marts_pii') order by 1, 2"""
+        ).fetchall()
+    assert usage == [("marts", "bi_reader"), ("marts", "pii_reader"), ("marts_pii", "pii_reader")]
