@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
 
 from psycopg import sql
 
@@ -110,18 +113,89 @@ def column_expression(spec: ColumnMap, column: Column) -> ColumnSQL:
     return ColumnSQL(value, checks)
 
 
+# A date or timestamp must be written the ISO 8601 way (YYYY-MM-DD first; a mapping's `format` turns
+# other layouts into it). PostgreSQL would also read 03/04/2026 (as 4 March or 3 April, depending on a
+# server setting) and words such as "now" or "epoch": none of that is a safe guess for a contact's time.
+# The fifth character is enough to tell, and costs almost nothing per value.
+NOT_ISO = "{}: not an ISO 8601 date (YYYY-MM-DD; declare a format in the mapping for others)"
+
+
 def type_checks(column: Column, value: sql.Composable) -> list[sql.Composable]:
     """Reasons for a missing required value or text that is not the contract type."""
     checks = []
     if column.required:
         checks.append(_reason(sql.SQL("{} is null").format(value), f"{column.name}: required value missing"))
-    if column.type != "text":
+    if column.type == "text":
+        return checks
+    is_valid = sql.SQL("pg_input_is_valid({}, {})").format(value, sql.Literal(PG_TYPES[column.type]))
+    if column.type in ("date", "timestamptz"):
+        iso_shaped = sql.SQL("substr({}, 5, 1) = '-'").format(value)
         checks.append(
             _reason(
-                sql.SQL("{v} is not null and not pg_input_is_valid({v}, {t})").format(
-                    v=value, t=sql.Literal(PG_TYPES[column.type])
-                ),
-                f"{column.name}: not a valid {column.type}",
+                sql.SQL("{} is not null and not {}").format(value, iso_shaped), NOT_ISO.format(column.name)
             )
         )
+        is_valid = sql.SQL("(not {} or {})").format(iso_shaped, is_valid)
+    checks.append(
+        _reason(
+            sql.SQL("{} is not null and not {}").format(value, is_valid),
+            f"{column.name}: not a valid {column.type}",
+        )
+    )
     return checks
+
+
+# A written offset or zone after the time of day: 10:00Z, 10:00:00+02, 10:00 -0500, 10:00 Europe/Paris.
+WRITTEN_ZONE = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|UTC|GMT|[+-]\d\d(:?\d\d)?|[A-Za-z]+/[A-Za-z_/]+)\s*$"
+
+
+@cache
+def clocks_forward_dates(timezone: str) -> tuple[str, ...]:
+    """Local dates (YYYY-MM-DD, 1970-2100) on or next to which `timezone` skips wall-clock time: the days
+    whose UTC offset grows. Empty for a zone without daylight saving."""
+    zone = ZoneInfo(timezone)
+
+    def offset(instant: datetime) -> timedelta:
+        return instant.astimezone(zone).utcoffset()
+
+    dates: set[str] = set()
+    # Weekly samples find the weeks with a change; those are walked a day at a time.
+    week = datetime(1970, 1, 1, tzinfo=UTC)
+    while week.year <= 2100:
+        following = week + timedelta(days=7)
+        if offset(following) != offset(week):
+            for k in range(7):
+                day = week + timedelta(days=k)
+                if offset(day + timedelta(days=1)) > offset(day):
+                    local = (day + timedelta(days=1)).astimezone(zone).date()
+                    dates.update(str(local + timedelta(days=j)) for j in (-1, 0, 1))
+        week = following
+    return tuple(sorted(dates))
+
+
+def gap_checks(column: Column, value: sql.Composable, timezone: str) -> list[sql.Composable]:
+    """A wall-clock time in the hour the mapping's zone skips when its clocks go forward never happened:
+    a reason for it. Only values on such a date are looked at further: the text placed in the zone and
+    read back comes back an hour on. A time in the hour repeated when clocks go back is
+    real, and is read as standard time (the later instant), as PostgreSQL does. The month is looked at
+    first: for most values that one comparison settles it."""
+    dates = clocks_forward_dates(timezone) if column.type == "timestamptz" else ()
+    if not dates:
+        return []
+    tz = sql.Literal(timezone)
+    return [
+        _reason(
+            sql.SQL(
+                "substr({v}, 6, 2) = any({months}::text[]) and left({v}, 10) = any({dates}::text[]) "
+                "and pg_input_is_valid({v}, 'timestamp') "
+                "and {v} !~ {zone} and ({v}::timestamp at time zone {tz}) at time zone {tz} <> {v}::timestamp"
+            ).format(
+                v=value,
+                months=sql.Literal(sorted({d[5:7] for d in dates})),
+                dates=sql.Literal(list(dates)),
+                zone=sql.Literal(WRITTEN_ZONE),
+                tz=tz,
+            ),
+            f"{column.name}: local time does not exist in {timezone} (the clocks went forward)",
+        )
+    ]

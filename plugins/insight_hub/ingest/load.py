@@ -23,6 +23,7 @@ from psycopg import sql
 
 from insight_hub.contracts import load_contract
 from insight_hub.ingest import publish as pub
+from insight_hub.ingest.expressions import NOT_ISO
 from insight_hub.ingest.stage import StageTables, StagingError, parse, stage_file
 from insight_hub.quality.data_docs import DataDocs
 from insight_hub.quality.gx_runner import Validation, record_results, validate_table
@@ -171,10 +172,12 @@ def _incompatible_columns(conn: psycopg.Connection, tables: StageTables, mapping
     typed = [c for c in mapping.contract.columns if c.type != "text" and c.name in mapping.columns]
     if not typed:
         return []
-    # One scan counts, per column, the values present and the values that failed to parse.
+    # One scan counts, per column, the values present and the values that failed to parse (for dates:
+    # also those not written the ISO way, which PostgreSQL might have read).
     counts = sql.SQL(", ").join(
-        sql.SQL("count({c}), count(*) filter (where {r} = any(_errors))").format(
-            c=sql.Identifier(col.name), r=sql.Literal(f"{col.name}: not a valid {col.type}")
+        sql.SQL("count({c}), count(*) filter (where {r} && _errors)").format(
+            c=sql.Identifier(col.name),
+            r=sql.Literal([f"{col.name}: not a valid {col.type}", NOT_ISO.format(col.name)]),
         )
         for col in typed
     )
@@ -184,7 +187,12 @@ def _incompatible_columns(conn: psycopg.Connection, tables: StageTables, mapping
         present, failed = row[2 * i], row[2 * i + 1]
         if failed > 1 and failed == present:
             out.append(
-                f"column {col.name}: none of its {present} values is a valid {col.type} (incompatible type)"
+                f"column {col.name}: none of its {present} values is a valid {col.type} (incompatible type"
+                + (
+                    "; for dates written another way than YYYY-MM-DD, give the column a format)"
+                    if col.type in ("date", "timestamptz")
+                    else ")"
+                )
             )
     return out
 

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from insight_hub.contracts import Contract
-from insight_hub.ingest.expressions import column_expression, type_checks
+from insight_hub.ingest.expressions import column_expression, gap_checks, type_checks
 from insight_hub.sources import files
 from insight_hub.sources.registry import Mapping
 from insight_hub.warehouse.schema import PG_TYPES
@@ -89,10 +89,19 @@ def _incoming_columns(names: list[str]) -> list[str]:
     return out
 
 
+# PostgreSQL tables hold at most 1600 columns; the staging table adds three of its own.
+MAX_EXPORT_COLUMNS = 1600 - 3
+
+
 def stage_file(conn: psycopg.Connection, tables: StageTables, path: Path, mapping: Mapping) -> list[str]:
     """COPY the file into stage.in_<batch>; returns the export's column names as staged."""
     if mapping.format == "csv":
         header = files.csv_header(path, mapping.delimiter, mapping.encoding, mapping.header_row)
+        if len(header) > MAX_EXPORT_COLUMNS:
+            raise StagingError(
+                f"{path}: the header (line {mapping.header_row}) has {len(header):,} columns; "
+                f"at most {MAX_EXPORT_COLUMNS:,} can be staged (PostgreSQL's limit of 1600 columns a table)"
+            )
         columns = _incoming_columns(header)
     else:
         columns = _incoming_columns(
@@ -168,6 +177,39 @@ def _stage_csv_by_record(
                 cp.write_row([*([None] * width), raw, reason])
 
 
+def _oversized_fields(columns: list[str], limit: int) -> sql.Composable:
+    """A reason naming every field of the record longer than `limit` bytes. One `greatest` per record
+    decides; the fields are named only when it trips."""
+    lengths = [sql.SQL("octet_length(i.{})").format(sql.Identifier(c)) for c in columns]
+    named = [
+        sql.SQL("case when {n} > {limit} then {name} || ': value is ' || {n} || {tail} end").format(
+            n=n,
+            limit=sql.Literal(limit),
+            name=sql.Literal(c),
+            tail=sql.Literal(f" bytes, above the mapping's max_field_bytes of {limit}"),
+        )
+        for c, n in zip(columns, lengths, strict=True)
+    ]
+    # An array, not concat_ws: a function takes at most 100 arguments, an export may have 1,597 columns.
+    return sql.SQL("case when greatest({}) > {} then array_to_string(array[{}]::text[], '; ') end").format(
+        sql.SQL(", ").join(lengths), sql.Literal(limit), sql.SQL(", ").join(named)
+    )
+
+
+def _delimiter_hint(mapping: Mapping, staged_columns: list[str]) -> str:
+    """When a CSV header read as a single column holds another common delimiter, say so."""
+    if mapping.format != "csv" or len(staged_columns) != 1:
+        return ""
+    header = staged_columns[0]
+    for candidate in (";", "\t", "|", ","):
+        if candidate != mapping.delimiter and candidate in header:
+            return (
+                f"; the header reads as one column ({header[:60]!r}): the file looks delimited by "
+                f"{candidate!r}, the mapping says {mapping.delimiter!r}"
+            )
+    return ""
+
+
 def parse(
     conn: psycopg.Connection, tables: StageTables, mapping: Mapping, staged_columns: list[str]
 ) -> list[str]:
@@ -182,13 +224,16 @@ def parse(
             f"{n} (from {', '.join(repr(c) for c in maps[n].export_columns() if c not in staged)})"
             for n in absent_required
         )
-        raise StagingError(f"required column(s) missing from the export: {wanted}")
+        raise StagingError(
+            f"required column(s) missing from the export: {wanted}{_delimiter_hint(mapping, staged_columns)}"
+        )
 
     # Each value is computed once, in a lateral subquery over the staged record (where only the export's
     # columns are in scope); the checks then read the computed values.
     values: list[sql.Composable] = []
     outputs: list[sql.Composable] = []
     checks: list[sql.Composable] = [sql.SQL("i._parse_error")]
+    checks.append(_oversized_fields(staged_columns, mapping.max_field_bytes))
     for n, col in enumerate(contract.columns):
         spec = maps.get(col.name)
         if spec is not None and col.name not in absent:
@@ -212,9 +257,10 @@ def parse(
             if check_names
             else sql.SQL("true")
         )
+        v = sql.SQL("v.{}").format(sql.Identifier(col.name))
         checks += [
             sql.SQL("case when i._parse_error is null and {} then {} end").format(mapping_ok, c)
-            for c in type_checks(col, sql.SQL("v.{}").format(sql.Identifier(col.name)))
+            for c in [*type_checks(col, v), *gap_checks(col, v, mapping.timezone)]
         ]
     conn.execute(
         sql.SQL(

@@ -19,6 +19,11 @@ from typing import IO
 
 CHUNK = 1 << 20
 
+# Python's csv module refuses fields over 128 KiB; PostgreSQL takes a text value up to 1 GB. Records are
+# read field by field only when COPY cannot take the file whole, and an oversized field must then reach
+# the same size check (and quarantine) as it would through COPY, not stop the batch.
+csv.field_size_limit(1 << 30)
+
 
 class SourceFileError(RuntimeError):
     """A landing folder or file cannot be used; the message names it."""

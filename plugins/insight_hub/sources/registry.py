@@ -88,6 +88,9 @@ class Mapping(BaseModel):
     # Line of the header in CSV exports that start with a title or report lines (1 = first line).
     header_row: int = Field(default=1, ge=1)
     timezone: str = "UTC"
+    # A record with a field longer than this (in bytes, as read) is quarantined rather than loaded: an
+    # export that puts a document or a runaway quoted field in one cell should not reach the marts.
+    max_field_bytes: int = Field(default=1 << 20, ge=1)
     columns: dict[str, str | ColumnMap]
 
     @field_validator("delimiter")
