@@ -45,10 +45,12 @@ def _known_errors() -> tuple[type[Exception], ...]:
     from insight_hub.sources.files import SourceFileError
     from insight_hub.warehouse import EmbeddedPostgresError, WarehouseUnreachable
     from insight_hub.warehouse.access import AccessSetupError
+    from insight_hub.warehouse.erasure import ErasureError
 
     return (
         AccessSetupError,
         ActionError,
+        ErasureError,
         ExtractError,
         ContractError,
         BatchRejected,
@@ -354,24 +356,65 @@ def _print_table(header: list[str], rows: list[tuple]) -> None:
 )
 def dbt(ctx: typer.Context) -> None:
     """Run dbt against the warehouse, e.g. `insight-hub dbt build` or `insight-hub dbt docs generate`."""
+    from insight_hub.warehouse import warehouse_url
+
+    raise typer.Exit(_run_dbt(warehouse_url(), ctx.args))
+
+
+def _run_dbt(url: str, args: list[str]) -> int:
+    """Prepare the warehouse and run the dbt CLI on the product's project; returns dbt's exit code."""
     import subprocess
 
     from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
-    from insight_hub.warehouse import dbt_env, warehouse_url
+    from insight_hub.warehouse import dbt_env
     from insight_hub.warehouse.prepare import prepare_for_dbt
 
-    url = warehouse_url()
     prepare_for_dbt(url, get_settings())
-    env = dbt_env(url)
-    args = [
+    command = [
         str(DBT_EXECUTABLE),
-        *ctx.args,
+        *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
     ]
-    raise typer.Exit(subprocess.run(args, env=env, check=False).returncode)
+    return subprocess.run(command, env=dbt_env(url), check=False).returncode
+
+
+@app.command("forget")
+def forget(
+    customer: Annotated[str, typer.Option(help="The customer's hub id (customer_id in marts.dim_customer).")],
+    reason: Annotated[str, typer.Option(help="Why: the request's reference, kept in ops.erasure.")],
+    build: Annotated[
+        bool, typer.Option("--build/--no-build", help="Rebuild staging, intermediate and marts now.")
+    ] = True,
+) -> None:
+    """Erase one customer's personal data across raw, quarantine, staging, intermediate and marts, record
+    the erasure in ops.erasure, and keep it erased when old records are loaded again."""
+    import getpass
+
+    import psycopg
+
+    from insight_hub.warehouse import warehouse_url
+    from insight_hub.warehouse.erasure import forget_customer
+    from insight_hub.warehouse.schema import ensure_all
+
+    url = warehouse_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_all(conn)
+        summary = forget_customer(conn, customer, reason, getpass.getuser())
+    records = ", ".join(f"{n} {entity}" for entity, n in summary.records.items())
+    typer.echo(f"erasure {summary.erasure_id}: customer {summary.customer_id}, records {records}")
+    _print_table(["table", "rows erased"], sorted(summary.rows.items()))
+    if not build:
+        typer.echo("the marts still hold what was built from these rows until the next dbt build")
+        return
+    if _run_dbt(url, ["build", "--quiet"]) != 0:
+        _fail(
+            f"erasure {summary.erasure_id} is recorded and the source rows are erased, but the dbt build failed: "
+            "the marts keep the customer's data until `insight-hub dbt build` succeeds"
+        )
+    typer.echo("staging, intermediate and marts rebuilt without the customer's personal data")
 
 
 @app.command("airflow")

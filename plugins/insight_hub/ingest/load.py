@@ -351,9 +351,18 @@ def publish_batch(url: str, batch_id: int) -> BatchResult:
             return _result(conn, batch_id)
         tables = StageTables.for_batch(batch_id)
         _check_stage_intact(conn, tables, batch_id, rows_read)
+        contract = load_contract(entity)
         with conn.transaction():
             loaded, quarantined = pub.publish(
-                conn, tables, load_contract(entity), batch_id, batch_key, source_file, unmapped or []
+                conn, tables, contract, batch_id, batch_key, source_file, unmapped or []
+            )
+            conflicts = pub.log_key_conflicts(conn, contract, batch_key)
+            conflict_note = (
+                [
+                    f"{conflicts} record(s) replace an earlier load of their key with other content (ops.key_conflict)"
+                ]
+                if conflicts
+                else []
             )
             if feed_id is not None:
                 from insight_hub.ingest.extract import save_watermark
@@ -361,9 +370,11 @@ def publish_batch(url: str, batch_id: int) -> BatchResult:
                 save_watermark(conn, feed_id, entity, feed_value)
             conn.execute(
                 """update ops.load_batch set status = 'published', rows_loaded = %s, rows_quarantined = %s,
-                          message = nullif(array_to_string(warnings, '; '), ''), finished_at = clock_timestamp()
+                          warnings = coalesce(warnings, '{}') || %s::text[],
+                          message = nullif(array_to_string(coalesce(warnings, '{}') || %s::text[], '; '), ''),
+                          finished_at = clock_timestamp()
                    where batch_id = %s""",
-                (loaded, quarantined, batch_id),
+                (loaded, quarantined, conflict_note, conflict_note, batch_id),
             )
         tables.drop_all(conn)
         return _result(conn, batch_id)

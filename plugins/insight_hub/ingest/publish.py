@@ -7,6 +7,7 @@ from psycopg import sql
 
 from insight_hub.contracts import Contract
 from insight_hub.ingest.stage import StageTables
+from insight_hub.warehouse import erasure
 
 
 def collect_quarantine(conn: psycopg.Connection, tables: StageTables, row_failures: list) -> None:
@@ -88,7 +89,47 @@ def publish(
         ).format(entity=entity, incoming=tables.incoming, q=q),
         (batch_id, batch_key, source_file),
     ).rowcount
+    # Customers forgotten before this batch stay forgotten, whatever old records it brings again.
+    erasure.apply_to_batch(conn, contract, batch_key)
     return loaded, quarantined
+
+
+def log_key_conflicts(conn: psycopg.Connection, contract: Contract, batch_key: str) -> int:
+    """After the batch's rows are in raw: each of its records whose key was already loaded (by an earlier
+    batch, or earlier in this file) with other content goes to ops.key_conflict, naming the columns that
+    differ (never their values). The latest version is what staging keeps: the later load wins. Returns the
+    number of conflicts."""
+    entity = sql.Identifier(contract.entity)
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in contract.key)
+    conn.execute(
+        "delete from ops.key_conflict where entity = %s and batch_key = %s", (contract.entity, batch_key)
+    )
+    return conn.execute(
+        sql.SQL(
+            """insert into ops.key_conflict (entity, record_key, batch_key, batch_id, record_no,
+                                             earlier_batch_id, earlier_record_no, columns_changed)
+               with batch_keys as (select distinct {keys} from raw.{entity} where _batch_key = %(batch_key)s),
+               versions as (
+                   select concat_ws('|', {keys}) as record_key, _batch_key, _batch_id, _record_no,
+                          jsonb_build_object({content}) as content,
+                          row_number() over (partition by {keys} order by _batch_id, _record_no) as n
+                   from raw.{entity} join batch_keys using ({keys})
+               )
+               select %(entity)s, v.record_key, v._batch_key, v._batch_id, v._record_no,
+                      p._batch_id, p._record_no,
+                      array(select c.key from jsonb_each(v.content) c
+                            where c.value is distinct from p.content -> c.key order by c.key)
+               from versions v join versions p on p.record_key = v.record_key and p.n = v.n - 1
+               where v._batch_key = %(batch_key)s and v.content is distinct from p.content"""
+        ).format(
+            entity=entity,
+            keys=keys,
+            content=sql.SQL(", ").join(
+                sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier(c)) for c in contract.column_names
+            ),
+        ),
+        {"entity": contract.entity, "batch_key": batch_key},
+    ).rowcount
 
 
 # PostgreSQL functions take at most 100 arguments: jsonb_build_object holds 50 key/value pairs.

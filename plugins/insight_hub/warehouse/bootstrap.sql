@@ -184,3 +184,40 @@ create table if not exists ops.action_writeback (
     applied_at timestamptz,
     problem text
 );
+
+-- One row per customer forgotten (`insight-hub forget`): who asked, when, why, and how many rows each
+-- table lost. Never a personal value: the customer is named by their hub id.
+create table if not exists ops.erasure (
+    erasure_id bigint generated always as identity primary key,
+    customer_id text not null,
+    reason text not null,
+    requested_by text not null,
+    requested_at timestamptz not null default now(),
+    records integer,
+    rows_erased jsonb
+);
+
+-- Every source record an erasure covers; each publish erases these again among its batch's rows, so a
+-- re-extract or re-export of old data does not bring the personal data back.
+create table if not exists ops.erased_record (
+    entity text not null,
+    record_key text not null,
+    erasure_id bigint not null references ops.erasure,
+    primary key (entity, record_key)
+);
+
+-- A record whose key was already loaded with other content (a corrected export, a changed CRM record, a
+-- key sent twice in one file): the later load wins, and each such record is logged here with the
+-- columns that differ (names only: values may be personal data).
+create table if not exists ops.key_conflict (
+    entity text not null,
+    record_key text not null,
+    batch_key text not null,
+    batch_id bigint not null,
+    record_no bigint not null,
+    earlier_batch_id bigint not null,
+    earlier_record_no bigint not null,
+    columns_changed text[] not null,
+    logged_at timestamptz not null default now()
+);
+create index if not exists key_conflict_batch on ops.key_conflict (entity, batch_key);

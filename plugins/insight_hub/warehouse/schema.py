@@ -69,6 +69,14 @@ def _entity_ddl(conn: psycopg.Connection, contract: Contract) -> None:
             sql.Identifier(f"{contract.entity}_batch_key"), sql.Identifier(contract.entity)
         )
     )
+    # Publishing looks up each record's earlier versions by key (ops.key_conflict), as does an erasure.
+    conn.execute(
+        sql.SQL("create index if not exists {} on raw.{} ({})").format(
+            sql.Identifier(f"{contract.entity}_key"),
+            sql.Identifier(contract.entity),
+            sql.SQL(", ").join(sql.Identifier(k) for k in contract.key),
+        )
+    )
     conn.execute(
         sql.SQL(
             """create table if not exists quarantine.{} (

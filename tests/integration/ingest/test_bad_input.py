@@ -233,3 +233,35 @@ def test_dates_all_written_another_way_reject_the_batch_and_say_how_to_map_them(
     ):
         load_file(fresh_db, "contact_centre", path, mapping, ROOT / "expectations" / "interaction.json")
     assert _counts_of(fresh_db, "interaction") == (0, 0)
+
+
+def test_a_key_loaded_again_with_other_content_is_logged_and_the_later_load_wins(fresh_db, tmp_path):
+    first = tmp_path / "agents.csv"
+    first.write_text(HEADER + "A1,Ann,billing,leeds,20\nA2,Bob,sales,leeds,21\nA3,Cy,sales,york,22\n")
+    assert _load(fresh_db, first).message == ""
+    # A later export: A2 moved team and site, A3 unchanged, A4 new but sent twice with different pay.
+    later = tmp_path / "agents_later.csv"
+    later.write_text(
+        HEADER + "A2,Bob,billing,york,21\nA3,Cy,sales,york,22\nA4,Di,sales,hull,23\nA4,Di,sales,hull,24\n"
+    )
+    result = _load(fresh_db, later)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 4, 0)
+    # The suite's uniqueness check warns of the key sent twice in the file; publishing logs both conflicts.
+    assert result.message == (
+        "expect_column_values_to_be_unique(agent_id): 2 (warn); "
+        "2 record(s) replace an earlier load of their key with other content (ops.key_conflict)"
+    )
+    with psycopg.connect(fresh_db) as conn:
+        conflicts = conn.execute(
+            """select record_key, record_no, earlier_batch_id = batch_id, earlier_record_no, columns_changed
+               from ops.key_conflict order by record_key"""
+        ).fetchall()
+        latest = conn.execute(
+            """select distinct on (agent_id) agent_id, team, site, cost_per_hour from raw.agent
+               order by agent_id, _batch_id desc, _record_no desc"""
+        ).fetchall()
+    assert conflicts == [("A2", 1, False, 2, ["site", "team"]), ("A4", 4, True, 3, ["cost_per_hour"])]
+    # What staging keeps (the newest batch, last in its file) is the later load.
+    assert [row[:3] for row in latest] == [("A1", "billing", "leeds"), ("A2", "billing", "york"),
+                                           ("A3", "sales", "york"), ("A4", "sales", "hull")]  # fmt: skip
+    assert latest[3][3] == 24
