@@ -109,11 +109,16 @@ def log_key_conflicts(conn: psycopg.Connection, contract: Contract, batch_key: s
             """insert into ops.key_conflict (entity, record_key, batch_key, batch_id, record_no,
                                              earlier_batch_id, earlier_record_no, columns_changed)
                with batch_keys as (select distinct {keys} from raw.{entity} where _batch_key = %(batch_key)s),
+               -- Only keys with more than one version are compared (most keys of most batches are new).
+               repeated as (
+                   select {keys} from raw.{entity} join batch_keys using ({keys})
+                   group by {keys} having count(*) > 1
+               ),
                versions as (
                    select concat_ws('|', {keys}) as record_key, _batch_key, _batch_id, _record_no,
                           jsonb_build_object({content}) as content,
                           row_number() over (partition by {keys} order by _batch_id, _record_no) as n
-                   from raw.{entity} join batch_keys using ({keys})
+                   from raw.{entity} join repeated using ({keys})
                )
                select %(entity)s, v.record_key, v._batch_key, v._batch_id, v._record_no,
                       p._batch_id, p._record_no,
