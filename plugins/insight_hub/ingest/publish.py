@@ -89,6 +89,17 @@ def publish(
         ).format(entity=entity, incoming=tables.incoming, q=q),
         (batch_id, batch_key, source_file),
     ).rowcount
+    # No customer's e-mail or phone in full in quarantine (ops.mask_contact_details, bootstrap.sql).
+    conn.execute(
+        sql.SQL(
+            """update quarantine.{} q set record = (
+                   select jsonb_object_agg(f.key, case when jsonb_typeof(f.value) = 'string'
+                          then to_jsonb(ops.mask_contact_details(f.value #>> '{{}}')) else f.value end)
+                   from jsonb_each(q.record) f)
+               where q._batch_key = %s and q.record <> '{{}}'::jsonb"""
+        ).format(entity),
+        (batch_key,),
+    )
     # Customers forgotten before this batch stay forgotten, whatever old records it brings again.
     erasure.apply_to_batch(conn, contract, batch_key)
     return loaded, quarantined

@@ -221,3 +221,14 @@ create table if not exists ops.key_conflict (
     logged_at timestamptz not null default now()
 );
 create index if not exists key_conflict_batch on ops.key_conflict (entity, batch_key);
+
+-- Quarantined records keep what was read, for whoever fixes the export, but never a customer's e-mail
+-- address or phone number in full: j***@example.com and +*****123 (a + or 0, then at least eight more
+-- digits, spaces or brackets, the last three digits kept). Dates, amounts and ids (a digit run after a
+-- letter) are left alone.
+create or replace function ops.mask_contact_details(value text) returns text
+language sql immutable parallel safe
+return regexp_replace(
+    regexp_replace(value, '([[:alnum:]])[[:alnum:]._%+-]*@([[:alnum:]-]+(\.[[:alnum:]-]+)+)', '\1***@\2', 'g'),
+    '(?<![[:alnum:]+])(\+|0)[0-9][0-9 ()]{5,}([0-9]{3})(?![[:alnum:]])', '\1*****\2', 'g'
+);

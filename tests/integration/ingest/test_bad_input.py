@@ -265,3 +265,28 @@ def test_a_key_loaded_again_with_other_content_is_logged_and_the_later_load_wins
     assert [row[:3] for row in latest] == [("A1", "billing", "leeds"), ("A2", "billing", "york"),
                                            ("A3", "sales", "york"), ("A4", "sales", "hull")]  # fmt: skip
     assert latest[3][3] == 24
+
+
+def test_quarantined_records_hold_no_full_email_or_phone(fresh_db, tmp_path):
+    _, mapping = REGISTRY.entity("interaction")
+    columns = ["Call ID", "Media Type", "Queue Name", "Queue Start", "ANI", "Email Address", "Notes"]
+    path = tmp_path / "calls_1.csv"
+    path.write_text(
+        ",".join(columns) + "\n"
+        + "C1,Phone,billing,2026-01-05 09:00:00,07700 900111,ann@example.com,fine\n"
+        + "C2,Phone,billing,yesterday,+44 7700 900222,Bob.Jones@example.org,call back on 07700900333\n"
+        + "C3,Phone,billing,2026-01-05 09:05:00,07700 900444\n"
+    )  # fmt: skip
+    result = load_file(fresh_db, "contact_centre", path, mapping, ROOT / "expectations" / "interaction.json",
+                       max_reject_share=1.0)  # fmt: skip
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
+    with psycopg.connect(fresh_db) as conn:
+        records = {
+            r["Call ID"] or "cut": r for (r,) in conn.execute("select record from quarantine.interaction")
+        }
+        text = conn.execute("select string_agg(record::text, ' ') from quarantine.interaction").fetchone()[0]
+    assert records["C2"]["ANI"] == "+*****222" and records["C2"]["Email Address"] == "B***@example.org"
+    assert records["C2"]["Notes"] == "call back on 0*****333" and records["C2"]["Queue Start"] == "yesterday"
+    assert records["cut"]["_raw"] == "C3,Phone,billing,2026-01-05 09:05:00,0*****444"
+    for value in ("900222", "Bob.Jones", "07700900333", "900444"):
+        assert value not in text
