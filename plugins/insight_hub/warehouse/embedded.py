@@ -239,11 +239,12 @@ class EmbeddedPostgres:
             )
         return self.status()
 
-    def stop(self) -> bool:
-        """Stop the server; returns False when it was not running."""
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server (pg_ctl's shutdown `mode`: smart, fast, or immediate, which is a crash that the
+        next start recovers from); returns False when it was not running."""
         if not self.status().running:
             return False
-        result = self._run([_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        result = self._run([_bin("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"])
         if result.returncode != 0:
             raise EmbeddedPostgresError(
                 f"could not stop PostgreSQL in {self.data_dir}: {result.stderr.strip()}"

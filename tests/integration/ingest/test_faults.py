@@ -1,4 +1,5 @@
-"""A load killed mid-COPY leaves nothing visible; two attempts at once publish once."""
+"""A load killed mid-COPY leaves nothing visible; two attempts at once publish once; a warehouse that
+restarts or crashes between a load's steps fails them clearly, and the retries load the batch once."""
 
 import os
 import signal
@@ -10,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from insight_hub.ingest.load import load_file
+from insight_hub.ingest.load import StageLost, load_file, publish_batch, stage_batch, validate_batch
 from insight_hub.sources.registry import Registry
-from tests.conftest import ROOT
+from insight_hub.warehouse import embedded_server
+from tests.conftest import ROOT, make_settings, server_home
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +92,44 @@ def test_two_attempts_at_once_publish_the_batch_once(fresh_db, tmp_path):
         assert (
             conn.execute("select count(*) from ops.load_batch where status = 'published'").fetchone()[0] == 1
         )
+
+
+@pytest.mark.parametrize("shutdown", ["fast", "immediate"])
+def test_a_warehouse_restart_between_steps_fails_them_clearly_and_the_retries_load_once(tmp_path, shutdown):
+    """Stage, then the warehouse goes down (a clean restart, or a crash): validating fails naming the
+    connection while it is down; once it is back, a clean restart resumes where the batch was, and after a
+    crash (which empties the unlogged stage tables) the batch fails as lost and the next attempt stages the
+    file again. Either way the rows are published exactly once."""
+    path = tmp_path / "agents.csv"
+    _big_agents_file(path, 5_000)
+    _, mapping = REGISTRY.entity("agent")
+    with server_home("restart") as home:
+        server = embedded_server(make_settings(home))
+        server.start()
+        try:
+            server.ensure_database("insight_hub")
+            url = server.url("insight_hub")
+            staged = stage_batch(url, "contact_centre", path, mapping)
+            server.stop(mode=shutdown)
+            with pytest.raises(psycopg.OperationalError, match="Connection refused|connection failed"):
+                validate_batch(url, staged.batch_id, SUITE)
+            server.start()
+            if shutdown == "fast":
+                validate_batch(url, staged.batch_id, SUITE)
+                assert publish_batch(url, staged.batch_id).status == "published"
+            else:
+                with pytest.raises(StageLost, match="stage tables lost since staging"):
+                    validate_batch(url, staged.batch_id, SUITE)
+                assert load_file(url, "contact_centre", path, mapping, SUITE).status == "published"
+            again = load_file(url, "contact_centre", path, mapping, SUITE)
+            with psycopg.connect(url) as conn:
+                rows = conn.execute("select count(*), count(distinct agent_id) from raw.agent").fetchone()
+                batches = conn.execute(
+                    "select status, rows_loaded from ops.load_batch order by batch_id"
+                ).fetchall()
+        finally:
+            server.stop()
+    assert again.status == "skipped"
+    assert rows == (5_000, 5_000)
+    expected = [("published", 5_000)] if shutdown == "fast" else [("failed", None), ("published", 5_000)]
+    assert batches == expected
