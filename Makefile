@@ -41,8 +41,8 @@ test-fast: $(STAMP) $(MANIFEST)
 	$(BIN)/pytest -m "not integration and not e2e"
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugins dags tests bench
-	$(BIN)/ruff format --check plugins dags tests bench
+	$(BIN)/ruff check plugins dags tests bench docker
+	$(BIN)/ruff format --check plugins dags tests bench docker
 	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 airflow: $(STAMP) $(MANIFEST)

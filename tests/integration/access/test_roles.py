@@ -1,8 +1,11 @@
 """bi_reader sees marts and nothing else; pii_reader also sees marts_pii; grants survive a rebuild;
 e-mail and phone reach marts only masked or as keyed hashes that match HMAC-SHA256 with the key."""
 
+import os
+import subprocess
 import threading
 import uuid
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 import pytest
@@ -11,6 +14,7 @@ from insight_hub.ingest.load import load_file
 from insight_hub.sources.registry import Registry
 from insight_hub.warehouse import embedded_server
 from insight_hub.warehouse.access import ensure_access, keyed_hash
+from insight_hub.warehouse.embedded import _pg_bin_path
 from insight_hub.warehouse.schema import ensure_all
 from tests.conftest import ROOT, run_dbt
 
@@ -152,3 +156,48 @@ def test_preparations_at_once_set_up_schemas_and_grants_without_racing(warehouse
                  and n.nspname in ('staging', 'intermediate', 'marts', 'marts_pii') order by 1, 2"""
         ).fetchall()
     assert usage == [("marts", "bi_reader"), ("marts", "pii_reader"), ("marts_pii", "pii_reader")]
+
+
+def _run_warehouse_init(url: str, metabase_password: str) -> subprocess.CompletedProcess:
+    """docker/warehouse-init/ as the postgres image runs it, here against the embedded server."""
+    parts = urlsplit(url)
+    env = {
+        "PATH": f"{_pg_bin_path()}:{os.environ['PATH']}",
+        "PGHOST": parts.hostname,
+        "PGPORT": str(parts.port),
+        "PGPASSWORD": unquote(parts.password),
+        "POSTGRES_USER": parts.username,
+        "POSTGRES_DB": parts.path.lstrip("/"),
+        "METABASE_WAREHOUSE_PASSWORD": metabase_password,
+    }
+    script = ROOT / "docker" / "warehouse-init" / "10-reader-logins.sh"
+    return subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_the_docker_warehouse_gives_metabase_a_bi_reader_login(hub):
+    """The compose stack's warehouse init makes Metabase's login a member of bi_reader and nothing more; run
+    again (a second volume init, or by hand) it only sets the password anew."""
+    first = _run_warehouse_init(hub["url"], "first-pass")
+    assert first.returncode == 0, first.stderr
+    again = _run_warehouse_init(hub["url"], "second-pass")
+    assert again.returncode == 0, again.stderr
+    assert "second-pass" not in again.stdout + again.stderr
+    metabase = _login(hub["url"], "metabase", "second-pass")
+    with psycopg.connect(metabase) as conn:
+        assert conn.execute("select count(*) from marts.customer_360").fetchone()[0] == 1
+        attributes = conn.execute(
+            "select rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = 'metabase'"
+        ).fetchone()
+        memberships = conn.execute(
+            """select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid
+               where m.member = 'metabase'::regrole order by 1"""
+        ).fetchall()
+    assert attributes == (False, False, False)
+    assert memberships == [("bi_reader",)]
+    for statement in ("select * from raw.contact", "select * from marts_pii.dim_customer_pii"):
+        with psycopg.connect(metabase) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(_login(hub["url"], "metabase", "first-pass"))
+    missing = _run_warehouse_init(hub["url"], "")
+    assert missing.returncode != 0 and "METABASE_WAREHOUSE_PASSWORD" in missing.stderr
