@@ -132,39 +132,44 @@ def validate_table(
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     datasource = context.data_sources.add_postgres(name="warehouse", connection_string=sqlalchemy_url)
-    asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)
-    batch = asset.add_batch_definition_whole_table("staged").get_batch()
-    suite = context.suites.add(gx.ExpectationSuite(**suite_dict))
-    parameters = parameters or {}
-    screened = batch.validate(suite, result_format="BOOLEAN_ONLY", expectation_parameters=parameters)
-    screen = {res.expectation_config.id: res for res in screened.results}
+    try:
+        asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)
+        batch = asset.add_batch_definition_whole_table("staged").get_batch()
+        suite = context.suites.add(gx.ExpectationSuite(**suite_dict))
+        parameters = parameters or {}
+        screened = batch.validate(suite, result_format="BOOLEAN_ONLY", expectation_parameters=parameters)
+        screen = {res.expectation_config.id: res for res in screened.results}
 
-    def needs_detail(exp) -> bool:
-        row_level = isinstance(
-            exp, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation
-        )
-        return not row_level or not screen[exp.id].success or (getattr(exp, "mostly", 1) or 1) < 1
+        def needs_detail(exp) -> bool:
+            row_level = isinstance(
+                exp, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation
+            )
+            return not row_level or not screen[exp.id].success or (getattr(exp, "mostly", 1) or 1) < 1
 
-    detailed = {}
-    wanted = [exp for exp in suite.expectations if needs_detail(exp)]
-    if wanted:
-        detail_suite = context.suites.add(
-            gx.ExpectationSuite(name=f"{suite.name}__detail", expectations=[e.configuration for e in wanted])
-        )
-        result = batch.validate(
-            detail_suite,
-            result_format={
-                "result_format": "SUMMARY",
-                "unexpected_index_column_names": [INDEX_COLUMN],
-                "return_unexpected_index_query": True,
-            },
-            expectation_parameters=parameters,
-        )
-        by_id = {res.expectation_config.id: res for res in result.results}
-        # The detail suite's expectations are copies, in the same order, with ids of their own.
-        detailed = {
-            orig.id: by_id[copy.id] for orig, copy in zip(wanted, detail_suite.expectations, strict=True)
-        }
+        detailed = {}
+        wanted = [exp for exp in suite.expectations if needs_detail(exp)]
+        if wanted:
+            detail_suite = context.suites.add(
+                gx.ExpectationSuite(
+                    name=f"{suite.name}__detail", expectations=[e.configuration for e in wanted]
+                )
+            )
+            result = batch.validate(
+                detail_suite,
+                result_format={
+                    "result_format": "SUMMARY",
+                    "unexpected_index_column_names": [INDEX_COLUMN],
+                    "return_unexpected_index_query": True,
+                },
+                expectation_parameters=parameters,
+            )
+            by_id = {res.expectation_config.id: res for res in result.results}
+            # The detail suite's expectations are copies, in the same order, with ids of their own.
+            detailed = {
+                orig.id: by_id[copy.id] for orig, copy in zip(wanted, detail_suite.expectations, strict=True)
+            }
+    finally:
+        _close_engines(datasource)
 
     validation = Validation(suite=suite_dict.get("name", suite_path.stem))
     combined = []
@@ -178,6 +183,14 @@ def validate_table(
     screened.success = all(r.success for r in combined)
     validation.suite_result = screened
     return validation
+
+
+def _close_engines(datasource) -> None:
+    """GX keeps a datasource's SQLAlchemy engines, with their pooled connections, until they are garbage
+    collected: a process that validates many batches (a task staging a history of files, a long-lived
+    worker) held an idle warehouse connection per batch, and PostgreSQL allows 100 by default."""
+    datasource.get_execution_engine().close()
+    datasource.get_engine().dispose()
 
 
 def _outcome(exp, res, row_count: int, table: str) -> ExpectationOutcome:

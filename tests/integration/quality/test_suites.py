@@ -252,3 +252,20 @@ def test_validation_refuses_a_batch_whose_stage_was_lost(fresh_db, tmp_path):
             ("failed",),
             ("published",),
         ]
+
+
+def test_validating_many_batches_leaves_no_connection_open(fresh_db, tmp_path):
+    """One process validating batch after batch (a task staging a history of files, the soak benchmark)
+    must not keep a warehouse connection per batch: Great Expectations' engines are closed after each."""
+    _, mapping = REGISTRY.entity("agent")
+    for day in range(5):
+        path = tmp_path / f"agents_{day}.csv"
+        path.write_text("agent_id,name,team,site,cost_per_hour\n" + f"A{day},n,t,s,20\n")
+        assert (
+            load_file(fresh_db, "contact_centre", path, mapping, SUITES / "agent.json").status == "published"
+        )
+    with psycopg.connect(fresh_db) as conn:
+        others = conn.execute(
+            "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+        ).fetchone()[0]
+    assert others == 0
