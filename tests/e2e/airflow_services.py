@@ -27,6 +27,24 @@ COMPONENTS = {
 }
 
 
+# Where each row came from differs between two loads of the same files; everything else must match.
+RAW_FINGERPRINT = """
+    select count(*), md5(coalesce(string_agg(row_data, '|' order by row_data), ''))
+    from (select (to_jsonb(r) - '_batch_id' - '_batch_key' - '_source_file' - '_loaded_at')::text as row_data
+          from raw.{entity} r) rows
+"""
+
+
+def raw_fingerprints(url: str, entities: tuple[str, ...]) -> dict[str, tuple]:
+    """Per entity (count, checksum) of its raw rows, and the load batches by status."""
+    with psycopg.connect(url) as conn:
+        fingerprints = {e: conn.execute(RAW_FINGERPRINT.format(entity=e)).fetchone() for e in entities}
+        fingerprints["batches"] = conn.execute(
+            "select status, count(*) from ops.load_batch group by status order by status"
+        ).fetchall()
+    return fingerprints
+
+
 def create_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')

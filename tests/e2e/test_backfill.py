@@ -11,35 +11,19 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
-import psycopg
 import pytest
 
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.ingest.runner import load_entity
 from insight_hub.warehouse import embedded_server, ensure_warehouse, sqlalchemy_url
 from tests.conftest import make_settings, server_home
-from tests.e2e.airflow_services import create_database, running_airflow
+from tests.e2e.airflow_services import create_database, raw_fingerprints, running_airflow
 
 pytestmark = pytest.mark.e2e
 
 DEMO = DemoConfig(customers=100, days=30, seed=31)
 FIRST, LAST = DEMO.start, DEMO.start + timedelta(days=DEMO.days - 1)
 ENTITIES = ("agent", "interaction")
-# Where each row came from differs between the two landings; everything else must match.
-FINGERPRINT = """
-    select count(*), md5(coalesce(string_agg(row_data, '|' order by row_data), ''))
-    from (select (to_jsonb(r) - '_batch_id' - '_batch_key' - '_source_file' - '_loaded_at')::text as row_data
-          from raw.{entity} r) rows
-"""
-
-
-def _fingerprints(url: str) -> dict[str, tuple]:
-    with psycopg.connect(url) as conn:
-        fingerprints = {e: conn.execute(FINGERPRINT.format(entity=e)).fetchone() for e in ENTITIES}
-        fingerprints["batches"] = conn.execute(
-            "select status, count(*) from ops.load_batch group by status order by status"
-        ).fetchall()
-    return fingerprints
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +47,7 @@ def backfilled(warehouse, settings):
             shutil.copy(call_file, daily_landing)
             for entity in ENTITIES:
                 load_entity(daily_url, "contact_centre", entity, settings=daily_settings)
-        one_run_per_day = _fingerprints(daily_url)
+        one_run_per_day = raw_fingerprints(daily_url, ENTITIES)
 
         # The backfill: all 30 days have landed; the scheduler runs one source DAG run per day.
         shutil.copytree(home / "gen" / "contact_centre", home / "landing" / "contact_centre")
@@ -93,7 +77,7 @@ def backfilled(warehouse, settings):
                     timeout=900,
                     interval=10,
                 )
-                after.append(_fingerprints(url))
+                after.append(raw_fingerprints(url, ENTITIES))
             # A reprocessing backfill reruns the same DAG runs (one per logical date); each backfill
             # records the runs it made or reran.
             runs = airflow.query(
