@@ -86,12 +86,15 @@ def run_dbt(url: str, target: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[int, list]]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (port, messages received as email.message objects)."""
+def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[tuple[int, list]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (port, messages received as email.message objects).
+
+    With `credentials` (login, password) it refuses mail from a client that has not logged in with them."""
     import email
     import socket
 
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
     received = []
 
@@ -102,10 +105,22 @@ def smtp_server() -> Iterator[tuple[int, list]]:
             received.append(message)
             return "250 OK"
 
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        ) == (credentials)
+        return AuthResult(success=ok)
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    auth = (
+        {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+        if credentials
+        else {}
+    )
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, **auth)
     controller.start()
     try:
         yield port, received

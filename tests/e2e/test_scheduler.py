@@ -15,6 +15,7 @@ import json
 import secrets
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import psycopg
@@ -33,6 +34,8 @@ pytestmark = pytest.mark.e2e
 DEMO = DemoConfig(customers=120, days=3, seed=23, invalid_rate=0.0)
 OWNERS = "data.owner@hub.example"
 PII_KEY = "pii-key-" + secrets.token_hex(8)
+# The mail server takes mail only from a client logged in with these.
+SMTP_LOGIN, SMTP_PASSWORD = "insight-hub", "smtp-password-" + secrets.token_hex(8)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def scheduled_day(warehouse, settings):
     create_database(server.url("postgres"), "t_scheduler_wh")
     create_database(server.url("postgres"), "t_scheduler_airflow")
     url, metadata_url = server.url("t_scheduler_wh"), server.url("t_scheduler_airflow")
-    with server_home("scheduler") as home, smtp_server() as (smtp_port, inbox):
+    with server_home("scheduler") as home, smtp_server((SMTP_LOGIN, SMTP_PASSWORD)) as (smtp_port, inbox):
         generate(home / "gen", DEMO)
         land_history_and_last_day(home / "gen", home / "landing", home / "last_day")
         run_settings = make_settings(
@@ -61,7 +64,10 @@ def scheduled_day(warehouse, settings):
         (last_call_file,) = (home / "last_day" / "contact_centre").glob("calls_*.csv")
         shutil.copy(last_call_file, home / "landing" / "contact_centre" / last_call_file.name)
 
-        smtp = f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0"
+        smtp = (
+            f"smtp://{SMTP_LOGIN}:{SMTP_PASSWORD}@127.0.0.1:{smtp_port}"
+            "?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0"
+        )
         with running_airflow(run_settings, url, metadata_url, AIRFLOW_CONN_SMTP_DEFAULT=smtp) as airflow:
             airflow.wait_for_dags("insight", "transform", "source_contact_centre")
             for dag_id in ("insight", "transform", "source_contact_centre"):
@@ -91,6 +97,7 @@ def scheduled_day(warehouse, settings):
             "password": server.password(),
             "logs": logs,
             "env": env,
+            "outbox": run_settings.home / "outbox",
         }
 
 
@@ -192,9 +199,21 @@ def test_the_marts_asset_triggers_one_insight_run_that_emails_each_manager_once(
     assert summary["ready"] is True and sorted(summary["sent"]) == sorted(managers)
 
 
-def test_no_secret_reaches_logs_xcom_or_rendered_fields(scheduled_day):
+def _contents(path: Path) -> bytes:
+    """A file's bytes; an XLSX (a zip of XML parts) unpacked, so text inside it can be searched."""
+    if path.suffix != ".xlsx":
+        return path.read_bytes()
+    with zipfile.ZipFile(path) as workbook:
+        return b"".join(workbook.read(name) for name in workbook.namelist())
+
+
+def test_no_secret_reaches_logs_xcom_rendered_fields_or_extracts(scheduled_day):
     env, query = scheduled_day["env"], scheduled_day["query"]
-    secrets_known = {"warehouse password": scheduled_day["password"], "PII key": PII_KEY}
+    secrets_known = {
+        "warehouse password": scheduled_day["password"],
+        "PII key": PII_KEY,
+        "SMTP password": SMTP_PASSWORD,
+    }
     log_files = [
         p for p in Path(env["AIRFLOW_HOME"]).rglob("*") if p.is_file() and p.suffix in {".log", ".json"}
     ]
@@ -202,12 +221,16 @@ def test_no_secret_reaches_logs_xcom_or_rendered_fields(scheduled_day):
     task_logs = [p for p in log_files if "dag_id=" in str(p)]
     (succeeded,) = query("select count(*) from task_instance where state = 'success'")[0]
     assert len(task_logs) >= succeeded > 40, "every task that ran wrote its log"
+    # What managers receive, as written to the outbox: each e-mail (.eml), its page (.html) and workbook.
+    extracts = [p for p in scheduled_day["outbox"].rglob("*") if p.suffix in {".eml", ".html", ".xlsx"}]
+    assert {p.suffix for p in extracts} == {".eml", ".html", ".xlsx"}
     xcoms = query("select value::text from xcom")
     rendered = query("select rendered_fields::text from rendered_task_instance_fields")
     assert xcoms and rendered
     for name, secret in secrets_known.items():
         assert len(secret) >= 8
         leaked = [str(p) for p in log_files if secret in p.read_text(errors="replace")]
+        leaked += [str(p) for p in extracts if secret.encode() in _contents(p)]
         assert leaked == [], f"{name} in {leaked}"
         assert not any(secret in value for (value,) in xcoms), f"{name} in XCom"
         assert not any(secret in value for (value,) in rendered), f"{name} in rendered fields"
