@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -146,6 +147,9 @@ def run(
     from insight_hub.warehouse import mask_url
 
     settings = get_settings()
+    if "INSIGHT_HUB_FAIL_ON_STALE_SOURCE" not in os.environ:
+        # Run again days after the demo landed, the sources are stale: say so below, and still run it all.
+        settings = settings.model_copy(update={"fail_on_stale_source": False})
     report = run_pipeline(settings, DemoConfig(customers=customers, days=days, seed=seed), echo=typer.echo)
     totals = audit.entity_totals(report.warehouse)
     typer.echo("")
@@ -169,10 +173,21 @@ def run(
         )
     import psycopg
 
+    from insight_hub.insight.readiness import check_readiness
+    from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
+
     with psycopg.connect(report.warehouse) as conn:
         kinds = conn.execute(
             "select action_type, count(*) from ops.insight_action where status = 'open' group by 1 order by 1"
         ).fetchall()
+        readiness = check_readiness(conn, MANIFEST_PATH)
+    stale = [
+        f.describe()
+        for source in sorted({f.source for f in readiness.freshness})
+        for f in readiness.stale(source)
+    ]
+    if stale:
+        typer.echo("stale sources (managers got a notice instead of their extract): " + "; ".join(stale))
     typer.echo(
         f"open insight actions: {sum(n for _, n in kinds)} ({', '.join(f'{n} {k}' for k, n in kinds)})  "
         "(insight-hub actions list)"

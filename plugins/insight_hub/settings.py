@@ -128,6 +128,21 @@ class Settings(BaseSettings):
         description="Sender address of the alert e-mails.",
     )
 
+    deadline_alerts: bool = Field(
+        default=True,
+        validation_alias="INSIGHT_HUB_DEADLINE_ALERTS",
+        description="Give each DAG its Airflow Deadline Alert. `insight-hub run` turns them off: it runs each "
+        "DAG to its end with `airflow dags test`, where no scheduler watches a deadline, and Airflow 3.3's "
+        "`dags test` fails after a successful run of a DAG that has one (apache/airflow#73428).",
+    )
+    fail_on_stale_source: bool = Field(
+        default=True,
+        validation_alias="INSIGHT_HUB_FAIL_ON_STALE_SOURCE",
+        description="A source DAG's check_freshness task fails (alerting the owners) when a table of the "
+        "source was last loaded longer ago than its dbt source freshness error_after; false: it logs a "
+        "warning instead. `insight-hub run` turns it off unless it is set.",
+    )
+
     source_finish_within: timedelta = Field(
         default=timedelta(hours=2),
         gt=timedelta(0),

@@ -61,8 +61,9 @@ def test_dags_import_without_errors_or_io(tmp_path):
         "transform",
         "insight",
     }
-    # Stage, validate and publish are tasks of their own per entity; only publish updates the Asset.
-    assert result["dags"]["source_crm"]["tasks"] == [
+    # Stage, validate and publish are tasks of their own per entity; only publish updates the Asset; the
+    # source's freshness is checked after them.
+    assert result["dags"]["source_crm"]["tasks"] == ["check_freshness"] + [
         f"{step}_{entity}"
         for step in ("publish", "stage", "validate")
         for entity in ("account", "contact", "owner")

@@ -44,9 +44,9 @@ def with_failure_alerts(default_args: dict, settings: Settings | None = None) ->
 
 def deadline_alert(finish_within: timedelta, settings: Settings | None = None):
     """A Deadline Alert for a DAG: e-mail the owners when a run is not finished `finish_within` after it
-    was queued. None when no owner address is configured."""
+    was queued. None when no owner address is configured, or deadline alerts are off."""
     settings = settings or get_settings()
-    if not settings.alert_recipients:
+    if not settings.alert_recipients or not settings.deadline_alerts:
         return None
     from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
 

@@ -49,10 +49,13 @@ def build_source_dag(source: str, entities: list[str]):
             "copies every new file (or SQL/API extract) into stage tables and types it; "
             "`validate_<entity>` runs the entity's Great Expectations suite, quarantines failing rows "
             "and fails on a rejected batch, naming the failed expectations and counts; "
-            "`publish_<entity>` replaces each batch's rows in `raw` and updates the entity's Asset."
+            "`publish_<entity>` replaces each batch's rows in `raw` and updates the entity's Asset. "
+            "`check_freshness` then fails, alerting the owners, when a table of the source has stopped "
+            "arriving (last loaded longer ago than its dbt source freshness `error_after`)."
         ),
     )
     def source_dag():
+        published = []
         for entity in entities:
 
             @task(task_id=f"stage_{entity}")
@@ -73,6 +76,18 @@ def build_source_dag(source: str, entities: list[str]):
 
                 return publish_entity_task(source, entity)
 
-            stage() >> validate() >> publish()
+            published.append(publish())
+            stage() >> validate() >> published[-1]
+
+        # Runs when the loads succeeded or found nothing new (skipped): a day with no new export is exactly
+        # when staleness shows. After a failed load it does not run, so the run still ends failed (a leaf
+        # that ran anyway would mark it successful) and the failure's own alert says what went wrong.
+        @task(task_id="check_freshness", trigger_rule="none_failed")
+        def check_freshness() -> dict:
+            from insight_hub.orchestration.tasks import check_source_freshness_task
+
+            return check_source_freshness_task(source)
+
+        published >> check_freshness()
 
     return source_dag()

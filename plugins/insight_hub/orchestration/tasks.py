@@ -58,6 +58,31 @@ def publish_entity_task(source: str, entity: str) -> dict:
     return summary.as_dict()
 
 
+def check_source_freshness_task(source: str) -> dict:
+    """Fail, so that the failure alert reaches the pipeline's owners, when one of the source's tables has
+    stopped arriving: last loaded longer ago than its error threshold (the limits `dbt source freshness`
+    uses, from the dbt manifest); with INSIGHT_HUB_FAIL_ON_STALE_SOURCE off it only logs a warning.
+    Returns each table's freshness status for XCom."""
+    import logging
+
+    import psycopg
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from insight_hub.insight.readiness import check_readiness
+    from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
+
+    settings, url = _warehouse()
+    with psycopg.connect(url) as conn:
+        readiness = check_readiness(conn, MANIFEST_PATH)
+    stale = readiness.stale(source)
+    if stale:
+        message = f"{source} is stale: " + "; ".join(f.describe() for f in stale)
+        if settings.fail_on_stale_source:
+            raise AirflowFailException(message)
+        logging.getLogger(__name__).warning(message)
+    return {f.table: f.status for f in readiness.freshness if f.source == source}
+
+
 def prepare_warehouse_task() -> None:
     """Create what dbt's sources expect (idempotent): see insight_hub.warehouse.prepare."""
     from insight_hub.warehouse.prepare import prepare_for_dbt
