@@ -132,3 +132,20 @@ def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[tuple[in
 def smtp_inbox():
     with smtp_server() as inbox:
         yield inbox
+
+
+@pytest.fixture
+def airflow_smtp(smtp_inbox, monkeypatch):
+    """A real SMTP server as Airflow's smtp_default connection; yields the messages it receives."""
+    port, inbox = smtp_inbox
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0",
+    )
+    return inbox
+
+
+def html_body(message) -> str:
+    """The HTML part of an e-mail, decoded."""
+    part = next(p for p in message.walk() if p.get_content_type() == "text/html")
+    return part.get_payload(decode=True).decode()

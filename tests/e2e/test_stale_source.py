@@ -9,26 +9,15 @@ import pytest
 
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.pipeline import PipelineFailed, run_pipeline
-from tests.conftest import make_settings
+from tests.conftest import html_body, make_settings
 
 pytestmark = pytest.mark.e2e
 
 OWNER = "data.owner@hub.example"
 
 
-def _body(message) -> str:
-    part = next(p for p in message.walk() if p.get_content_type() == "text/html")
-    return part.get_payload(decode=True).decode()
-
-
-def test_a_stale_source_fails_its_freshness_check_and_alerts_the_owners(
-    fresh_db, tmp_path, smtp_inbox, monkeypatch
-):
-    port, inbox = smtp_inbox
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SMTP_DEFAULT",
-        f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0",
-    )
+def test_a_stale_source_fails_its_freshness_check_and_alerts_the_owners(fresh_db, tmp_path, airflow_smtp):
+    inbox = airflow_smtp
     generate(tmp_path / "gen", DemoConfig(customers=40, days=1, seed=5, invalid_rate=0.0))
     shutil.copytree(tmp_path / "gen" / "contact_centre", tmp_path / "landing" / "contact_centre")
 
@@ -55,7 +44,7 @@ def test_a_stale_source_fails_its_freshness_check_and_alerts_the_owners(
     (alert,) = inbox
     assert alert["X-Envelope-To"] == OWNER
     assert alert["Subject"].startswith("[insight-hub] source_contact_centre.check_freshness failed (")
-    body = _body(alert)
+    body = html_body(alert)
     assert (
         f"contact_centre is stale: contact_centre.interaction last loaded {last_loaded:%Y-%m-%d %H:%M} UTC, "
         "later than its limit of 2 days, 2:00:00"

@@ -8,24 +8,13 @@ import pytest
 
 from insight_hub.demo import DemoConfig
 from insight_hub.pipeline import PipelineFailed, run_pipeline
-from tests.conftest import make_settings
+from tests.conftest import html_body, make_settings
 
 pytestmark = pytest.mark.e2e
 
 
-def _body(message) -> str:
-    part = next(p for p in message.walk() if p.get_content_type() == "text/html")
-    return part.get_payload(decode=True).decode()
-
-
-def test_a_rejected_batch_fails_the_validate_task_and_the_dag_run(
-    fresh_db, tmp_path, smtp_inbox, monkeypatch
-):
-    port, inbox = smtp_inbox
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SMTP_DEFAULT",
-        f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&timeout=10&retry_limit=0",
-    )
+def test_a_rejected_batch_fails_the_validate_task_and_the_dag_run(fresh_db, tmp_path, airflow_smtp):
+    inbox = airflow_smtp
     landing = tmp_path / "landing"
     (landing / "contact_centre").mkdir(parents=True)
     (landing / "contact_centre" / "agents.csv").write_text(
@@ -63,7 +52,7 @@ def test_a_rejected_batch_fails_the_validate_task_and_the_dag_run(
     alert = inbox[0]
     assert alert["X-Envelope-To"] == "data.owner@hub.example, oncall@hub.example"
     assert alert["Subject"].startswith("[insight-hub] source_contact_centre.validate_agent failed (")
-    body = _body(alert)
+    body = html_body(alert)
     assert "3 of 4 rows failed row checks, above the 10% limit (cost_per_hour is negative: 3)" in body
     run_id = alert["Subject"].rsplit("(", 1)[1].rstrip(")")
     assert f"<td>Run</td><td>{run_id}</td>" in body

@@ -9,7 +9,6 @@ import pytest
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.ingest.runner import load_all_entities
 from insight_hub.insight.actions import sync_actions
-from insight_hub.warehouse import embedded_server
 from insight_hub.warehouse.prepare import prepare_for_dbt
 from tests.conftest import make_settings, run_dbt
 
@@ -50,12 +49,8 @@ def _run_interval(url, settings, target) -> None:
         sync_actions(conn)
 
 
-def test_three_reruns_of_an_interval_change_no_table(warehouse, settings, tmp_path):
-    server = embedded_server(settings)
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute("drop database if exists t_rerun with (force)")
-        conn.execute("create database t_rerun")
-    url = server.url("t_rerun")
+def test_three_reruns_of_an_interval_change_no_table(fresh_db, tmp_path):
+    url = fresh_db
     generate(tmp_path / "landing", DemoConfig(customers=150, days=10, seed=3))
     # A day of this small demo has a handful of orders, so its one injected bad row can pass the 10 %
     # reject limit; the limit is raised so that every day publishes and the rerun has everything to repeat.
@@ -73,5 +68,3 @@ def test_three_reruns_of_an_interval_change_no_table(warehouse, settings, tmp_pa
         _run_interval(url, run_settings, tmp_path / "target")
         changed = {t: (first.get(t), s) for t, s in _checksums(url).items() if first.get(t) != s}
         assert changed == {}, f"rerun {attempt + 1} changed {changed}"
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute("drop database if exists t_rerun with (force)")
