@@ -8,6 +8,7 @@ region, so an extract holds no customer e-mail, phone or name. The KPIs themselv
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -229,6 +230,34 @@ def _at_risk(conn: psycopg.Connection, manager: Manager) -> pd.DataFrame:
     )
 
 
+# Fixed margins instead of tight_layout(), which measured every label of every chart and took a third of
+# the time of a day's extracts; these leave room for the axis labels on both sides and the title.
+MARGINS = {"left": 0.11, "right": 0.89, "top": 0.87, "bottom": 0.13}
+
+
+def _png(fig) -> bytes:
+    from matplotlib import pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.subplots_adjust(**MARGINS)
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=8)
+def _charter_chart(weeks: tuple[str, ...], kept: tuple[int, ...], broken: tuple[int, ...]) -> bytes:
+    """The charter chart is the same in every manager's e-mail of a build: drawn once, not once each."""
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    ax.bar(weeks, kept, color="#2e7d32", label="kept")
+    ax.bar(weeks, broken, bottom=kept, color="#c62828", label="broken")
+    ax.set_title("Charter promises kept per week")
+    ax.legend(loc="upper left", fontsize=8)
+    return _png(fig)
+
+
 def draw_charts(report: ManagerReport) -> dict[str, bytes]:
     """PNG charts for the e-mail: charter promises kept per week, contact volume with service level, and
     CSAT / NPS; each only when there is data to draw."""
@@ -240,21 +269,15 @@ def draw_charts(report: ManagerReport) -> dict[str, bytes]:
     charts: dict[str, bytes] = {}
 
     def save(name: str, fig) -> None:
-        buffer = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buffer, format="png", dpi=100)
-        plt.close(fig)
-        charts[name] = buffer.getvalue()
+        charts[name] = _png(fig)
 
     if not report.charter_kept.empty:
-        fig, ax = plt.subplots(figsize=(6, 2.6))
-        weeks = [d.strftime("%d %b") for d in report.charter_kept["week_start"]]
-        ax.bar(weeks, report.charter_kept["kept"], color="#2e7d32", label="kept")
-        ax.bar(weeks, report.charter_kept["broken"], bottom=report.charter_kept["kept"], color="#c62828",
-               label="broken")  # fmt: skip
-        ax.set_title("Charter promises kept per week")
-        ax.legend(loc="upper left", fontsize=8)
-        save("charter.png", fig)
+        kept = report.charter_kept
+        charts["charter.png"] = _charter_chart(
+            tuple(d.strftime("%d %b") for d in kept["week_start"]),
+            tuple(int(n) for n in kept["kept"]),
+            tuple(int(n) for n in kept["broken"]),
+        )
 
     trend = report.kpi_trend.pivot_table(index="week_start", columns="kpi", values="measured_value")
     if "contacts_offered" in trend:
