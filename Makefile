@@ -9,7 +9,7 @@ DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench-ingest bench-hub bench-parse
+.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench-ingest bench-hub bench-parse bench-soak
 
 help:
 	@echo "make run      run the pipeline end to end on the embedded PostgreSQL (demo data if none landed)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-ingest ROWS=1000000   the load against plain COPY and pandas"
 	@echo "make bench-hub SCALE=1           full and daily dbt build at 200,000 customers per SCALE"
 	@echo "make bench-parse                 time Airflow's parse of the DAG files (target < 2 s)"
+	@echo "make bench-soak SCALE=0.1 DAYS=30  consecutive daily intervals in one process: memory, connections"
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -71,3 +72,8 @@ bench-hub: $(STAMP) $(MANIFEST)
 
 bench-parse: $(STAMP) $(MANIFEST)
 	$(BIN)/python bench/parse.py
+
+# SCALE is 0.1 here unless given on the command line: thirty daily builds at SCALE=1 take over an hour.
+DAYS ?= 30
+bench-soak: $(STAMP) $(MANIFEST)
+	$(BIN)/python bench/soak.py --scale $(if $(filter command line,$(origin SCALE)),$(SCALE),0.1) --days $(DAYS)

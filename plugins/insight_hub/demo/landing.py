@@ -1,4 +1,4 @@
-"""Land generated demo exports as a history plus one more day, for incremental runs."""
+"""Land generated demo exports as a history plus the days after it, for incremental runs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 DAY_FILE = re.compile(r"^(?P<stem>.+)_(?P<day>\d{4}-\d{2}-\d{2})(?P<ext>\.[a-z.]+)$")
 
 
-def land_history_and_last_day(generated: Path, history: Path, last_day: Path, *, merge: bool = False) -> None:
-    """Copy the exports under `generated` to `history`, except each dated feed's newest file, which goes
-    to `last_day` (same relative path). With `merge`, a feed's history files become one
+def land_history_and_last_day(
+    generated: Path, history: Path, last_day: Path, *, merge: bool = False, days: int = 1
+) -> None:
+    """Copy the exports under `generated` to `history`, except each dated feed's newest file (its newest
+    `days` files), which go to `last_day` (same relative path). With `merge`, a feed's history files become one
     `<stem>_history<ext>` (a CSV header kept once), so a large history loads as one batch per entity.
     Undated files (reference lists such as agents.csv) go to `history` as they are."""
     for folder in (history, last_day):
@@ -29,8 +31,9 @@ def land_history_and_last_day(generated: Path, history: Path, last_day: Path, *,
             feeds.setdefault((rel.parent, match["stem"], match["ext"]), []).append((match["day"], path))
     for (folder, stem, ext), files in feeds.items():
         files.sort()
-        *older, (_, newest) = files
-        _copy(newest, last_day / folder / newest.name)
+        older, newest = files[:-days], files[-days:]
+        for _, path in newest:
+            _copy(path, last_day / folder / path.name)
         if not merge:
             for _, path in older:
                 _copy(path, history / folder / path.name)

@@ -1,0 +1,195 @@
+"""Soak benchmark: many consecutive daily intervals in one long-lived process, watching for leaks.
+
+    make bench-soak SCALE=0.1 DAYS=30     # 20,000 customers: a history, then 30 days one at a time
+
+The demo generator writes the sources (SCALE as in bench-hub: 1 = 200,000 customers). The history is
+loaded and built in full; then each of the last DAYS days lands and runs as a daily interval does: every
+entity loaded through the product's load (stage, validate with Great Expectations, publish), the warehouse
+prepared, `dbt build` (incremental), the insight actions synced and every manager's extract written to
+the outbox (not sent). After each day it records the day's time, this process's resident memory, the
+peak memory of that day's dbt, and the connections open on the warehouse server once the day is done
+(every one of the product's own should be closed by then). The summary compares the first and last five
+days and fits a slope per day; results are appended to bench/results/soak.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+from hub import CUSTOMERS_AT_SCALE_1, generate
+from results_file import append_run
+
+ROOT = Path(__file__).resolve().parents[1]
+HISTORY_DAYS = 60
+MB = 1024 * 1024
+
+
+def dbt_build_watched(url: str, target: Path, *extra: str) -> tuple[float, float]:
+    """(seconds, peak resident MB) of one `dbt build`, its memory sampled every 0.2 s."""
+    from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from insight_hub.warehouse import dbt_env
+
+    started = time.perf_counter()
+    proc = psutil.Popen(
+        [str(DBT_EXECUTABLE), "--no-use-colors", "build", *extra, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
+        env=dbt_env(url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            try:
+                peak[0] = max(peak[0], proc.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"dbt build {' '.join(extra)} failed:\n{output[-4000:]}")
+    return time.perf_counter() - started, peak[0] / MB
+
+
+def open_connections(admin_url: str) -> tuple[int, int]:
+    """(client connections on the whole server, of them to the soak's database), not counting this query."""
+    with psycopg.connect(admin_url) as conn:
+        return conn.execute(
+            """select count(*), count(*) filter (where datname = 'bench_soak') from pg_stat_activity
+               where backend_type = 'client backend' and pid <> pg_backend_pid()"""
+        ).fetchone()
+
+
+def slope(values: list[float]) -> float:
+    """Least-squares change per day."""
+    return statistics.linear_regression(range(len(values)), values).slope if len(values) > 1 else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=0.1, help="1 = 200,000 customers")
+    parser.add_argument("--days", type=int, default=30, help="daily intervals to run one after another")
+    args = parser.parse_args()
+
+    from insight_hub.demo.landing import DAY_FILE, land_history_and_last_day
+    from insight_hub.ingest.runner import load_all_entities
+    from insight_hub.insight.actions import sync_actions
+    from insight_hub.insight.deliver import deliver_extracts
+    from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
+    from insight_hub.settings import get_settings
+    from insight_hub.warehouse import embedded_server, warehouse_url
+    from insight_hub.warehouse.prepare import prepare_for_dbt
+
+    customers = max(50, round(CUSTOMERS_AT_SCALE_1 * args.scale))
+    work = ROOT / ".local" / "bench" / f"soak-{customers}-{args.days}"
+    print(f"generating {customers:,} customers over {HISTORY_DAYS + args.days} days (cached) ...", flush=True)
+    generate(work / "gen", customers, HISTORY_DAYS + args.days)
+    land_history_and_last_day(work / "gen", work / "landing", work / "later", merge=True, days=args.days)
+    later = sorted(p for p in (work / "later").rglob("*") if p.is_file())
+    days = sorted({DAY_FILE.match(p.name)["day"] for p in later})
+
+    base = warehouse_url()
+    admin_url = embedded_server().url("postgres") if not get_settings().warehouse_url else base
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute('drop database if exists "bench_soak" with (force)')
+        conn.execute('create database "bench_soak"')
+    url = base.rsplit("/", 1)[0] + "/bench_soak"
+    settings = get_settings().model_copy(
+        update={"landing_dir_override": work / "landing", "data_docs": False}
+    )
+    me = psutil.Process()
+
+    def interval(*build_args: str) -> dict:
+        started = time.perf_counter()
+        rows = sum(s.rows_read for s in load_all_entities(url, settings=settings))
+        loaded = time.perf_counter()
+        prepare_for_dbt(url, settings)
+        build_seconds, dbt_peak_mb = dbt_build_watched(url, work / "target", *build_args)
+        built = time.perf_counter()
+        with psycopg.connect(url) as conn:
+            sync_actions(conn)
+        summary = deliver_extracts(
+            url, MANIFEST_PATH, work / "outbox", sender_address=settings.alert_from, send=None
+        )
+        server_connections, soak_connections = open_connections(admin_url)
+        return {
+            "rows": rows,
+            "seconds": round(time.perf_counter() - started, 1),
+            "load_seconds": round(loaded - started, 1),
+            "build_seconds": round(build_seconds, 1),
+            "insight_seconds": round(time.perf_counter() - built, 1),
+            "extracts_ready": summary.ready,
+            "process_rss_mb": round(me.memory_info().rss / MB, 1),
+            "dbt_peak_mb": round(dbt_peak_mb, 1),
+            "server_connections": server_connections,
+            "soak_db_connections": soak_connections,
+        }
+
+    print("loading and building the history ...", flush=True)
+    history = interval("--full-refresh")
+    print(f"  {history}", flush=True)
+    runs = []
+    for day in days:
+        for path in later:
+            if DAY_FILE.match(path.name)["day"] == day:
+                target = work / "landing" / path.relative_to(work / "later")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        run = {"day": day, **interval()}
+        runs.append(run)
+        print(
+            f"  {day}  {run['rows']:>7,} rows  {run['seconds']:6.1f} s (load {run['load_seconds']:.1f}, dbt "
+            f"{run['build_seconds']:.1f}, insight {run['insight_seconds']:.1f})  process {run['process_rss_mb']:6.1f} MB"
+            f"  dbt {run['dbt_peak_mb']:6.1f} MB  connections {run['server_connections']}"
+            f" ({run['soak_db_connections']} to the hub)",
+            flush=True,
+        )
+
+    def summary_of(key: str) -> dict:
+        values = [r[key] for r in runs]
+        return {
+            "first_5_mean": round(statistics.mean(values[:5]), 2),
+            "last_5_mean": round(statistics.mean(values[-5:]), 2),
+            "max": max(values),
+            "slope_per_day": round(slope(values), 3),
+        }
+
+    figures = {
+        key: summary_of(key) for key in ("seconds", "process_rss_mb", "dbt_peak_mb", "server_connections")
+    }
+    print()
+    print(f"{len(runs)} daily intervals at {customers:,} customers:")
+    print(f"  {'':<20}{'first 5 (mean)':>16}{'last 5 (mean)':>16}{'max':>10}{'per day':>10}")
+    for key, figure in figures.items():
+        print(
+            f"  {key:<20}{figure['first_5_mean']:>16}{figure['last_5_mean']:>16}{figure['max']:>10}"
+            f"{figure['slope_per_day']:>10}"
+        )
+    out_file = append_run(
+        "soak",
+        {
+            "scale": args.scale,
+            "customers": customers,
+            "history_days": HISTORY_DAYS,
+            "days": len(runs),
+            "history": history,
+            "summary": figures,
+            "runs": runs,
+        },
+    )
+    print(f"written to {out_file}")
+
+
+if __name__ == "__main__":
+    main()
