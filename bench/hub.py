@@ -47,17 +47,33 @@ def load_all(url: str, settings) -> dict:
     return {summary.entity: summary.rows_read for summary in load_all_entities(url, settings=settings)}
 
 
+def dbt_build_command(target: Path, *extra: str) -> list[str]:
+    """`dbt build` of the product's project, compiling into `target`."""
+    from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+    return [str(DBT_EXECUTABLE), "--no-use-colors", "build", *extra, "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]  # fmt: skip
+
+
+def fresh_database(name: str) -> tuple[str, str]:
+    """(URL of a new empty database `name` on the warehouse server, URL of that server's admin database)."""
+    from insight_hub.settings import get_settings
+    from insight_hub.warehouse import embedded_server, warehouse_url
+
+    base = warehouse_url()
+    admin_url = embedded_server().url("postgres") if not get_settings().warehouse_url else base
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    return base.rsplit("/", 1)[0] + "/" + name, admin_url
+
+
 def dbt_build(url: str, target: Path, *extra: str) -> tuple[float, list[tuple[str, float]]]:
     """Seconds for `dbt build`, and its nodes' execution times, slowest first."""
-    from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from insight_hub.warehouse import dbt_env
 
     started = time.perf_counter()
-    out = subprocess.run(
-        [str(DBT_EXECUTABLE), "--no-use-colors", "build", *extra, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
-        env=dbt_env(url), capture_output=True, text=True,
-    )  # fmt: skip
+    out = subprocess.run(dbt_build_command(target, *extra), env=dbt_env(url), capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if out.returncode != 0:
         raise SystemExit(f"dbt build {' '.join(extra)} failed:\n{out.stdout[-4000:]}")
@@ -80,7 +96,6 @@ def main() -> None:
 
     from insight_hub.demo.landing import land_history_and_last_day
     from insight_hub.settings import get_settings
-    from insight_hub.warehouse import embedded_server, warehouse_url
     from insight_hub.warehouse.prepare import prepare_for_dbt
 
     customers = max(50, round(CUSTOMERS_AT_SCALE_1 * args.scale))
@@ -89,13 +104,7 @@ def main() -> None:
     generate(work / "gen", customers, args.days)
     land_history_and_last_day(work / "gen", work / "landing", work / "last_day", merge=True)
 
-    base = warehouse_url()
-    db = "bench_hub"
-    with psycopg.connect(embedded_server().url("postgres") if not get_settings().warehouse_url else base,
-                         autocommit=True) as conn:  # fmt: skip
-        conn.execute(f'drop database if exists "{db}" with (force)')
-        conn.execute(f'create database "{db}"')
-    url = base.rsplit("/", 1)[0] + "/" + db
+    url, _ = fresh_database("bench_hub")
     settings = get_settings().model_copy(
         update={"landing_dir_override": work / "landing", "data_docs": False}
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import psycopg
-from hub import CUSTOMERS_AT_SCALE_1, generate
+from hub import CUSTOMERS_AT_SCALE_1, dbt_build_command, fresh_database, generate
 from results_file import append_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,15 +34,16 @@ MB = 1024 * 1024
 
 def dbt_build_watched(url: str, target: Path, *extra: str) -> tuple[float, float]:
     """(seconds, peak resident MB) of one `dbt build`, its memory sampled every 0.2 s."""
-    from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from insight_hub.warehouse import dbt_env
 
     started = time.perf_counter()
     proc = psutil.Popen(
-        [str(DBT_EXECUTABLE), "--no-use-colors", "build", *extra, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
-        env=dbt_env(url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        dbt_build_command(target, *extra),
+        env=dbt_env(url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     peak = [0]
 
     def sample() -> None:
@@ -88,7 +89,6 @@ def main() -> None:
     from insight_hub.insight.deliver import deliver_extracts
     from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
     from insight_hub.settings import get_settings
-    from insight_hub.warehouse import embedded_server, warehouse_url
     from insight_hub.warehouse.prepare import prepare_for_dbt
 
     customers = max(50, round(CUSTOMERS_AT_SCALE_1 * args.scale))
@@ -99,12 +99,7 @@ def main() -> None:
     later = sorted(p for p in (work / "later").rglob("*") if p.is_file())
     days = sorted({DAY_FILE.match(p.name)["day"] for p in later})
 
-    base = warehouse_url()
-    admin_url = embedded_server().url("postgres") if not get_settings().warehouse_url else base
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute('drop database if exists "bench_soak" with (force)')
-        conn.execute('create database "bench_soak"')
-    url = base.rsplit("/", 1)[0] + "/bench_soak"
+    url, admin_url = fresh_database("bench_soak")
     settings = get_settings().model_copy(
         update={"landing_dir_override": work / "landing", "data_docs": False}
     )
