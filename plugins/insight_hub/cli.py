@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -147,7 +146,7 @@ def run(
     from insight_hub.warehouse import mask_url
 
     settings = get_settings()
-    if "INSIGHT_HUB_FAIL_ON_STALE_SOURCE" not in os.environ:
+    if "fail_on_stale_source" not in settings.model_fields_set:
         # Run again days after the demo landed, the sources are stale: say so below, and still run it all.
         settings = settings.model_copy(update={"fail_on_stale_source": False})
     report = run_pipeline(settings, DemoConfig(customers=customers, days=days, seed=seed), echo=typer.echo)
@@ -181,11 +180,7 @@ def run(
             "select action_type, count(*) from ops.insight_action where status = 'open' group by 1 order by 1"
         ).fetchall()
         readiness = check_readiness(conn, MANIFEST_PATH)
-    stale = [
-        f.describe()
-        for source in sorted({f.source for f in readiness.freshness})
-        for f in readiness.stale(source)
-    ]
+    stale = [f.describe() for f in readiness.stale()]
     if stale:
         typer.echo("stale sources (managers got a notice instead of their extract): " + "; ".join(stale))
     typer.echo(

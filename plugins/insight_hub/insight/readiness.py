@@ -66,13 +66,14 @@ class Readiness:
         late = [f.describe() for f in self.freshness if f.status == "error"]
         return late + [b.describe() for b in self.failed_batches]
 
-    def stale(self, source: str) -> list[SourceFreshness]:
-        """The source's tables that were loaded before but not within their error threshold. A table never
-        loaded is not stale (nothing has stopped arriving); the extracts still wait for it."""
+    def stale(self, source: str | None = None) -> list[SourceFreshness]:
+        """The tables (of `source`, or of every source) that were loaded before but not within their error
+        threshold. A table never loaded is not stale (nothing has stopped arriving); the extracts still
+        wait for it."""
         return [
             f
             for f in self.freshness
-            if f.source == source and f.status == "error" and f.last_loaded_at is not None
+            if source in (None, f.source) and f.status == "error" and f.last_loaded_at is not None
         ]
 
     def warnings(self) -> list[str]:
