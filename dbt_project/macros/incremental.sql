@@ -37,9 +37,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The newest value of `column` this incremental model already holds (-infinity while it is empty). #}
-{% macro high_water(column) -%}
-    (select coalesce(max(previous.{{ column }}), '-infinity') from {{ this }} as previous)
+{# The newest value of `column` this incremental model already holds (-infinity while it is empty), among
+   its rows that satisfy `where` when one is given (a condition on the alias `previous`). #}
+{% macro high_water(column, where=none) -%}
+    (select coalesce(max(previous.{{ column }}), '-infinity') from {{ this }} as previous
+    {%- if where %} where {{ where }}{% endif %})
 {%- endmacro %}
 
 {# In an incremental daily mart: the days on which `fact` holds a row written after this mart's newest
@@ -50,7 +52,9 @@
 {%- endmacro %}
 
 {# In an incremental fact: its rows whose customer the identity models now resolve differently.
-   `resolved` is the model's import of int_customer_records_resolved, keyed like the fact. #}
+   `resolved` is the model's import of int_customer_records_resolved, keyed like the fact. That model
+   writes a record's row again only when its resolution changes, so only rows it wrote since the fact's
+   last build are compared. #}
 {% macro resolved_differently(resolved, key, columns=[]) -%}
     select
         existing.{{ key }}
@@ -59,5 +63,7 @@
         {%- endfor %}
     from {{ this }} as existing
     inner join {{ resolved }} as now_resolved on existing.{{ key }} = now_resolved.{{ key }}
-    where now_resolved.customer_id is distinct from existing.customer_id
+    where
+        now_resolved.built_at > {{ high_water('built_at') }}
+        and now_resolved.customer_id is distinct from existing.customer_id
 {%- endmacro %}

@@ -2,8 +2,10 @@
 
 The demo history is loaded and built; then one more day lands together with a late contact (two days
 after an early contact of the same customer, about the same reason, so the early one stops being a
-first-contact resolution and becomes a repeat) and a corrected contact (the same id, a new outcome).
-After the incremental build every mart table is compared, row for row, with a full refresh.
+first-contact resolution and becomes a repeat), a corrected contact (the same id, a new outcome), and a
+CRM export in which a guest's e-mail now belongs to an account and another contact's e-mail changed.
+After the incremental build every mart table, and the identity tables that are built incrementally, are
+compared row for row with a full refresh.
 """
 
 import csv
@@ -25,31 +27,77 @@ pytestmark = pytest.mark.integration
 BOOKKEEPING = {"built_at", "dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"}
 
 
-def _marts(url: str) -> dict[str, list[tuple]]:
-    """Every table in marts, its rows sorted, without bookkeeping columns."""
+# The incremental identity models, compared like the marts.
+IDENTITY = ["int_identity_records", "int_identity_crm_matches", "int_customer_records_resolved"]
+
+
+def _tables(url: str) -> dict[str, list[tuple]]:
+    """Every table in marts and the incremental identity tables, rows sorted, without bookkeeping columns."""
     out = {}
     with psycopg.connect(url) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-            )
-        ]
-        for table in tables:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where (table_schema = 'marts' and table_type = 'BASE TABLE') "
+            "or (table_schema = 'intermediate' and table_name = any(%s)) order by 1, 2",
+            (IDENTITY,),
+        ).fetchall()
+        for schema, table in tables:
             columns = [
                 r[0]
                 for r in conn.execute(
                     "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = %s order by ordinal_position",
-                    (table,),
+                    "where table_schema = %s and table_name = %s order by ordinal_position",
+                    (schema, table),
                 )
                 if r[0] not in BOOKKEEPING
             ]
             select = ", ".join(f'"{c}"' for c in columns)
-            rows = conn.execute(f'select {select} from marts."{table}"').fetchall()
-            out[table] = sorted(rows, key=repr)
+            rows = conn.execute(f'select {select} from {schema}."{table}"').fetchall()
+            out[f"{schema}.{table}"] = sorted(rows, key=repr)
     return out
+
+
+def _crm_changes(url, contacts_csv):
+    """Rewrite the CRM contacts export: a new contact of an account takes the e-mail a guest is known by,
+    and a contact whose e-mail matched records gets another. Returns (guest e-mail, its account, the
+    changed contact's old e-mail and account)."""
+    with psycopg.connect(url) as conn:
+        guest_email = conn.execute(
+            "select s.key_value from intermediate.int_identity_keys_seen s "
+            "join intermediate.int_customer_records_resolved r using (record_type, record_id) "
+            "where r.match_rule = 'guest_email' and s.key_type = 'email' order by 1 limit 1"
+        ).fetchone()[0]
+        moved_email, moved_account = conn.execute(
+            "select match_key_value, customer_id from intermediate.int_identity_crm_matches "
+            "where match_rule = 'email' order by 1 limit 1"
+        ).fetchone()
+    with contacts_csv.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    target_account = next(r["AccountId"] for r in rows if r["AccountId"] != moved_account)
+    for row in rows:
+        if row["Email"].strip().lower() == moved_email:
+            row["Email"] = "changed." + row["Email"]
+    rows.append(
+        {**rows[0], "ContactId": "C9999901", "AccountId": target_account, "Email": guest_email, "Phone": ""}
+    )
+    with contacts_csv.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return guest_email, target_account, moved_email, moved_account
+
+
+def _resolved_by_email(url, email):
+    """(customer_id, match_rule) of every record carrying this e-mail."""
+    with psycopg.connect(url) as conn:
+        return set(
+            conn.execute(
+                "select r.customer_id, r.match_rule from intermediate.int_identity_keys_seen s "
+                "join intermediate.int_customer_records_resolved r using (record_type, record_id) "
+                "where s.key_type = 'email' and s.key_value = %s",
+                (email,),
+            ).fetchall()
+        )
 
 
 def _late_and_corrected_contacts(history, target, first_contact_resolutions):
@@ -96,6 +144,9 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
         )
 
     shutil.copytree(last_day, landing, dirs_exist_ok=True)
+    guest_email, target_account, moved_email, moved_account = _crm_changes(
+        fresh_db, landing / "crm" / "contacts.csv"
+    )
     early_id, corrected_id = _late_and_corrected_contacts(
         landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
     )
@@ -103,7 +154,12 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     prepare_for_dbt(fresh_db, settings)
     incremental = run_dbt(fresh_db, tmp_path / "t", "build")
     assert incremental.returncode == 0, incremental.stdout[-3000:]
-    after_incremental = _marts(fresh_db)
+    after_incremental = _tables(fresh_db)
+
+    # The guest's records now belong to the account that has its e-mail, and the records that matched
+    # the changed e-mail no longer match its account by it.
+    assert _resolved_by_email(fresh_db, guest_email) == {(target_account, "email")}
+    assert (moved_account, "email") not in _resolved_by_email(fresh_db, moved_email)
 
     with psycopg.connect(fresh_db) as conn:
         contacts = conn.execute("select count(*) from marts.fct_contact").fetchone()[0]
@@ -125,10 +181,9 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
 
     refresh = run_dbt(fresh_db, tmp_path / "t", "build", "--full-refresh")
     assert refresh.returncode == 0, refresh.stdout[-3000:]
-    after_refresh = _marts(fresh_db)
+    after_refresh = _tables(fresh_db)
 
     assert after_incremental.keys() == after_refresh.keys()
+    assert {f"intermediate.{t}" for t in IDENTITY} <= after_refresh.keys()
     for table in after_refresh:
-        assert after_incremental[table] == after_refresh[table], (
-            f"marts.{table} differs after an incremental build"
-        )
+        assert after_incremental[table] == after_refresh[table], f"{table} differs after an incremental build"

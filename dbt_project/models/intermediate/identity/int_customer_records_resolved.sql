@@ -1,23 +1,80 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['record_type', 'record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['record_type', 'record_id'], 'unique': True},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
+-- depends_on: {{ ref('int_identity_unmatched_keys') }}
 {#
   Every customer-bearing source record resolved to one customer_id, with the rule that decided:
   a CRM account by int_identity_crm_matches' precedence (crm_id > interaction_link > email > phone),
   else a guest by int_identity_guests (guest_email, guest_phone; ids stable across runs), else 'unmatched'.
+
+  Incremental: a build resolves again the records whose CRM match changed, every record a guest
+  could resolve now (int_identity_unmatched_keys) and every record a guest resolved before, and
+  writes a row only when its resolution changed; the incremental facts rebuild those (built_at).
 #}
-with records as (
+with records as not materialized (
     select * from {{ ref('int_identity_records') }}
 ),
 
-keys_seen as (
+keys_seen as not materialized (
     select * from {{ ref('int_identity_keys_seen') }}
 ),
 
-crm_matches as (
+crm_matches as not materialized (
     select * from {{ ref('int_identity_crm_matches') }}
 ),
 
-guest_keys as (
+guest_keys as not materialized (
     select * from {{ ref('int_identity_guests') }}
 ),
+
+{% if is_incremental() %}
+    previous as not materialized (
+        select * from {{ this }}
+    ),
+
+    affected as (
+        select
+            record_type,
+            record_id
+        from crm_matches
+        where built_at > {{ high_water('built_at') }}
+        union
+        select
+            record_type,
+            record_id
+        from {{ ref('int_identity_unmatched_keys') }}
+        union
+        select
+            record_type,
+            record_id
+        from previous
+        where match_rule like 'guest\_%'
+    ),
+
+    affected_records as (
+        select
+            r.record_type,
+            r.record_id
+        from records as r
+        inner join affected as a on r.record_type = a.record_type and r.record_id = a.record_id
+    ),
+{% else %}
+    affected_records as (
+        select
+            record_type,
+            record_id
+        from records
+    ),
+{% endif %}
 
 guest_matches as (
     select distinct on (s.record_type, s.record_id)
@@ -25,7 +82,8 @@ guest_matches as (
         s.record_id,
         g.customer_id,
         'guest_' || s.key_type as match_rule
-    from keys_seen as s
+    from affected_records as r
+    inner join keys_seen as s on r.record_type = s.record_type and r.record_id = s.record_id
     inner join guest_keys as g on s.key_type = g.key_type and s.key_value = g.key_value
     order by s.record_type asc, s.record_id asc, s.key_type asc
 ),
@@ -35,10 +93,23 @@ final as (
         r.record_type,
         r.record_id,
         coalesce(c.customer_id, g.customer_id) as customer_id,
-        coalesce(c.match_rule, g.match_rule, 'unmatched') as match_rule
-    from records as r
-    left join crm_matches as c on r.record_type = c.record_type and r.record_id = c.record_id
+        coalesce(c.match_rule, g.match_rule, 'unmatched') as match_rule,
+        {{ built_at() }}
+    from affected_records as r
+    left join crm_matches as c
+        on r.record_type = c.record_type and r.record_id = c.record_id and c.customer_id is not null
     left join guest_matches as g on r.record_type = g.record_type and r.record_id = g.record_id
 )
 
-select * from final
+select f.*
+from final as f
+{% if is_incremental() %}
+    where not exists (
+        select 1 from previous as p
+        where
+            p.record_type = f.record_type
+            and p.record_id = f.record_id
+            and p.customer_id is not distinct from f.customer_id
+            and p.match_rule = f.match_rule
+    )
+{% endif %}

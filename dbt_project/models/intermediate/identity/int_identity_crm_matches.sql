@@ -1,20 +1,92 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['record_type', 'record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['record_type', 'record_id'], 'unique': True},
+            {'columns': ['built_at']},
+        ],
+    )
+}}
 {#
-  Records matched to a CRM account, by the first rule that applies: the CRM id they carry, the
-  contact a survey answers (its interaction's account), the exact normalised e-mail, the exact
-  E.164 phone. Only unambiguous CRM keys match.
+  Every record with the CRM account it matches, by the first rule that applies: the CRM id it carries,
+  the contact a survey answers (its interaction's account), the exact normalised e-mail, the exact
+  E.164 phone. Only unambiguous CRM keys match. A record no rule matches has a null customer_id.
+  match_key_type / match_key_value name the key that matched (null for interaction_link).
+
+  Incremental: a build matches again only the records that can have changed, and writes a row only
+  when its match did (built_at then says when):
+  - records int_identity_records wrote since the last build (new, corrected or erased);
+  - records whose matching key no longer points to their account (a CRM contact moved, was erased,
+    or now shares the key with another account);
+  - records carrying a key of higher precedence than their match that now points to an account
+    (a CRM contact added or given the e-mail);
+  - survey responses answering an interaction in any of these.
 #}
-with keys_seen as (
+with records as not materialized (
+    select * from {{ ref('int_identity_records') }}
+),
+
+keys_seen as not materialized (
     select * from {{ ref('int_identity_keys_seen') }}
 ),
 
-crm_keys as (
+crm_keys as not materialized (
     select * from {{ ref('int_identity_crm_keys') }}
     where customer_id is not null
 ),
 
-records as (
-    select * from {{ ref('int_identity_records') }}
-),
+{% if is_incremental() %}
+    previous as not materialized (
+        select * from {{ this }}
+    ),
+
+    directly_affected as (
+        select
+            record_type,
+            record_id
+        from records
+        where built_at > {{ high_water('built_at') }}
+        union
+        select
+            p.record_type,
+            p.record_id
+        from previous as p
+        left join crm_keys as k on p.match_key_type = k.key_type and p.match_key_value = k.key_value
+        where p.match_key_type is not null and k.customer_id is distinct from p.customer_id
+        union
+        select
+            s.record_type,
+            s.record_id
+        from previous as p
+        inner join keys_seen as s on p.record_type = s.record_type and p.record_id = s.record_id
+        inner join crm_keys as k on s.key_type = k.key_type and s.key_value = k.key_value
+        where p.precedence is null or s.precedence < p.precedence
+    ),
+
+    affected as (
+        select * from directly_affected
+        union
+        select
+            r.record_type,
+            r.record_id
+        from records as r
+        inner join directly_affected as a
+            on a.record_type = 'interaction' and r.answers_interaction_id = a.record_id
+    ),
+
+    affected_records as (
+        select r.*
+        from records as r
+        inner join affected as a on r.record_type = a.record_type and r.record_id = a.record_id
+    ),
+{% else %}
+    affected_records as (
+        select * from records
+    ),
+{% endif %}
 
 key_matches as (
     select
@@ -22,19 +94,39 @@ key_matches as (
         s.record_id,
         k.customer_id,
         s.key_type as match_rule,
-        case s.key_type when 'crm_id' then 1 when 'email' then 3 else 4 end as precedence
-    from keys_seen as s
-    inner join crm_keys as k
-        on s.key_type = k.key_type and s.key_value = k.key_value
+        s.key_type as match_key_type,
+        s.key_value as match_key_value,
+        s.precedence
+    from affected_records as r
+    inner join keys_seen as s on r.record_type = s.record_type and r.record_id = s.record_id
+    inner join crm_keys as k on s.key_type = k.key_type and s.key_value = k.key_value
 ),
 
+-- An interaction's account: its own best key match (interactions have no link rule). Interactions
+-- not matched again in this build keep the account they had.
 interaction_customer as (
-    select distinct on (record_id)
-        record_id as interaction_id,
-        customer_id
-    from key_matches
-    where record_type = 'interaction'
-    order by record_id asc, precedence asc
+    (
+        select distinct on (record_id)
+            record_id as interaction_id,
+            customer_id
+        from key_matches
+        where record_type = 'interaction'
+        order by record_id asc, precedence asc
+    )
+    {% if is_incremental() %}
+        union all
+        select
+            p.record_id as interaction_id,
+            p.customer_id
+        from previous as p
+        where
+            p.record_type = 'interaction'
+            and p.customer_id is not null
+            and not exists (
+                select 1 from affected as a
+                where a.record_type = 'interaction' and a.record_id = p.record_id
+            )
+    {% endif %}
 ),
 
 survey_links as (
@@ -43,8 +135,10 @@ survey_links as (
         r.record_id,
         ic.customer_id,
         'interaction_link' as match_rule,
+        null::text as match_key_type,
+        null::text as match_key_value,
         2 as precedence
-    from records as r
+    from affected_records as r
     inner join interaction_customer as ic on r.answers_interaction_id = ic.interaction_id
 ),
 
@@ -54,14 +148,36 @@ candidates as (
     select * from survey_links
 ),
 
-final as (
-    select distinct on (record_type, record_id)
-        record_type,
-        record_id,
-        customer_id,
-        match_rule
+best as (
+    select distinct on (record_type, record_id) *
     from candidates
     order by record_type asc, record_id asc, precedence asc
+),
+
+final as (
+    select
+        r.record_type,
+        r.record_id,
+        b.customer_id,
+        b.match_rule,
+        b.match_key_type,
+        b.match_key_value,
+        b.precedence,
+        {{ built_at() }}
+    from affected_records as r
+    left join best as b on r.record_type = b.record_type and r.record_id = b.record_id
 )
 
-select * from final
+select f.*
+from final as f
+{% if is_incremental() %}
+    where not exists (
+        select 1 from previous as p
+        where
+            p.record_type = f.record_type
+            and p.record_id = f.record_id
+            and p.customer_id is not distinct from f.customer_id
+            and p.match_rule is not distinct from f.match_rule
+            and p.match_key_value is not distinct from f.match_key_value
+    )
+{% endif %}

@@ -20,13 +20,11 @@ final as (
         s.record_type,
         s.record_id,
         s.key_type || ':' || s.key_value as node
-    from keys_seen as s
+    from crm_matches as m
+    inner join keys_seen as s on m.record_type = s.record_type and m.record_id = s.record_id
     where
-        s.key_type in ('email', 'phone')
-        and not exists (
-            select 1 from crm_matches as m
-            where m.record_type = s.record_type and m.record_id = s.record_id
-        )
+        m.customer_id is null
+        and s.key_type in ('email', 'phone')
         and not exists (
             select 1 from crm_keys as k
             where k.key_type = s.key_type and k.key_value = s.key_value

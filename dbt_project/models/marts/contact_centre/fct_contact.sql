@@ -30,7 +30,8 @@ with interactions as not materialized (
 resolved as not materialized (
     select
         record_id as interaction_id,
-        customer_id
+        customer_id,
+        built_at
     from {{ ref('int_customer_records_resolved') }}
     where record_type = 'interaction'
 ),

@@ -25,7 +25,8 @@ lines as not materialized (
 resolved as not materialized (
     select
         record_id as order_id,
-        customer_id
+        customer_id,
+        built_at
     from {{ ref('int_customer_records_resolved') }}
     where record_type = 'order'
 ),

@@ -24,7 +24,8 @@ with responses as not materialized (
 resolved as not materialized (
     select
         record_id as response_id,
-        customer_id
+        customer_id,
+        built_at
     from {{ ref('int_customer_records_resolved') }}
     where record_type = 'response'
 ),
