@@ -9,7 +9,7 @@ DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench-ingest bench-hub bench-parse bench-soak
+.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench bench-ingest bench-hub bench-parse bench-soak
 
 help:
 	@echo "make run      run the pipeline end to end on the embedded PostgreSQL (demo data if none landed)"
@@ -18,6 +18,8 @@ help:
 	@echo "make airflow  Airflow UI (standalone) on the embedded database"
 	@echo "make docs     dbt docs into dbt_project/target"
 	@echo "make bench-ingest ROWS=1000000   the load against plain COPY and pandas"
+	@echo "make bench SCALE=1,2,4           the whole pipeline through Airflow per SCALE (100,000 customers"
+	@echo "                                 a year each), its floor and pandas beside it, the growth exponent"
 	@echo "make bench-hub SCALE=1           full and daily dbt build at 200,000 customers per SCALE"
 	@echo "make bench-parse                 time Airflow's parse of the DAG files (target < 2 s)"
 	@echo "make bench-soak SCALE=0.1 DAYS=30  consecutive daily intervals in one process: memory, connections"
@@ -67,6 +69,9 @@ bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py --rows $(ROWS) $(if $(METHODS),--methods $(METHODS))
 
 SCALE ?= 1
+bench: $(STAMP) $(MANIFEST)
+	$(BIN)/python bench/pipeline.py --scale $(SCALE)
+
 bench-hub: $(STAMP) $(MANIFEST)
 	$(BIN)/python bench/hub.py --scale $(SCALE)
 

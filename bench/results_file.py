@@ -12,8 +12,8 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def append_run(name: str, run: dict) -> Path:
-    out_file = RESULTS_DIR / f"{name}.json"
+def append_run(name: str, run: dict, directory: Path = RESULTS_DIR) -> Path:
+    out_file = directory / f"{name}.json"
     out_file.parent.mkdir(parents=True, exist_ok=True)
     history = json.loads(out_file.read_text()) if out_file.exists() else {"runs": []}
     history.setdefault("runs", []).append(
