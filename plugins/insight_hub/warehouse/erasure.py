@@ -11,7 +11,7 @@ order that identity resolution gives them (intermediate.int_customer_records_res
 - quarantine: a rejected record of the customer (it carries one of their record keys or one of their
   e-mail addresses or phone numbers) keeps its file, line and reasons, but its content becomes
   {"_erased": true};
-- the guest-id registry forgets their e-mail and phone keys; the customer-history snapshot loses their
+- the guest-id registry and the CRM key map forget their e-mail and phone keys; the customer-history snapshot loses their
   keyed hashes and postcode district; their insight actions lose the evidence text;
 - the erased raw rows count as newly published, so the next dbt build (which `forget` runs) rebuilds
   staging, intermediate and marts from them.
@@ -209,6 +209,14 @@ def forget_customer(
             rows["intermediate.int_identity_guest_registry"] = conn.execute(
                 """delete from intermediate.int_identity_guest_registry
                    where guest_id = %s or (key_type, key_value) in (select * from unnest(%s::text[], %s::text[]))""",
+                (customer_id, [t for t, _ in keys], [v for _, v in keys]),
+            ).rowcount
+        if _exists(conn, "intermediate.int_identity_crm_keys"):
+            # The key map keeps keys the CRM no longer has (incremental identity needs to see them go):
+            # the customer's are removed here, so the next build does not keep them as gone keys.
+            rows["intermediate.int_identity_crm_keys"] = conn.execute(
+                """delete from intermediate.int_identity_crm_keys
+                   where customer_id = %s or (key_type, key_value) in (select * from unnest(%s::text[], %s::text[]))""",
                 (customer_id, [t for t, _ in keys], [v for _, v in keys]),
             ).rowcount
         if _exists(conn, "marts.dim_customer_history"):

@@ -24,10 +24,6 @@ with records as not materialized (
     select * from {{ ref('int_identity_records') }}
 ),
 
-keys_seen as not materialized (
-    select * from {{ ref('int_identity_keys_seen') }}
-),
-
 crm_matches as not materialized (
     select * from {{ ref('int_identity_crm_matches') }}
 ),
@@ -61,31 +57,27 @@ guest_keys as not materialized (
     ),
 
     affected_records as (
-        select
-            r.record_type,
-            r.record_id
+        select r.*
         from records as r
         inner join affected as a on r.record_type = a.record_type and r.record_id = a.record_id
     ),
 {% else %}
     affected_records as (
-        select
-            record_type,
-            record_id
-        from records
+        select * from records
     ),
 {% endif %}
 
+-- A guest key sorts e-mail before phone: a record carrying both resolves by its e-mail.
 guest_matches as (
-    select distinct on (s.record_type, s.record_id)
-        s.record_type,
-        s.record_id,
+    select distinct on (r.record_type, r.record_id)
+        r.record_type,
+        r.record_id,
         g.customer_id,
-        'guest_' || s.key_type as match_rule
+        'guest_' || k.key_type as match_rule
     from affected_records as r
-    inner join keys_seen as s on r.record_type = s.record_type and r.record_id = s.record_id
-    inner join guest_keys as g on s.key_type = g.key_type and s.key_value = g.key_value
-    order by s.record_type asc, s.record_id asc, s.key_type asc
+    cross join lateral (values ('email', r.email), ('phone', r.phone)) as k (key_type, key_value)
+    inner join guest_keys as g on k.key_type = g.key_type and k.key_value = g.key_value
+    order by r.record_type asc, r.record_id asc, k.key_type asc
 ),
 
 final as (

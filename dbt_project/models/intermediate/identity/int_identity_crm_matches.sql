@@ -19,18 +19,12 @@
   Incremental: a build matches again only the records that can have changed, and writes a row only
   when its match did (built_at then says when):
   - records int_identity_records wrote since the last build (new, corrected or erased);
-  - records whose matching key no longer points to their account (a CRM contact moved, was erased,
-    or now shares the key with another account);
-  - records carrying a key of higher precedence than their match that now points to an account
-    (a CRM contact added or given the e-mail);
-  - survey responses answering an interaction in any of these.
+  - records carrying a key int_identity_crm_keys wrote since then: a key that is new to the CRM, now
+    points to another account or to several, or is gone (looked up by the records' key indexes);
+  - survey responses answering an interaction in either.
 #}
 with records as not materialized (
     select * from {{ ref('int_identity_records') }}
-),
-
-keys_seen as not materialized (
-    select * from {{ ref('int_identity_keys_seen') }}
 ),
 
 crm_keys as not materialized (
@@ -43,6 +37,14 @@ crm_keys as not materialized (
         select * from {{ this }}
     ),
 
+    changed_keys as (
+        select
+            key_type,
+            key_value
+        from {{ ref('int_identity_crm_keys') }}
+        where built_at > {{ high_water('built_at') }}
+    ),
+
     directly_affected as (
         select
             record_type,
@@ -51,19 +53,22 @@ crm_keys as not materialized (
         where built_at > {{ high_water('built_at') }}
         union
         select
-            p.record_type,
-            p.record_id
-        from previous as p
-        left join crm_keys as k on p.match_key_type = k.key_type and p.match_key_value = k.key_value
-        where p.match_key_type is not null and k.customer_id is distinct from p.customer_id
+            r.record_type,
+            r.record_id
+        from changed_keys as k
+        inner join records as r on k.key_type = 'crm_id' and k.key_value = r.crm_id
         union
         select
-            s.record_type,
-            s.record_id
-        from previous as p
-        inner join keys_seen as s on p.record_type = s.record_type and p.record_id = s.record_id
-        inner join crm_keys as k on s.key_type = k.key_type and s.key_value = k.key_value
-        where p.precedence is null or s.precedence < p.precedence
+            r.record_type,
+            r.record_id
+        from changed_keys as k
+        inner join records as r on k.key_type = 'email' and k.key_value = r.email
+        union
+        select
+            r.record_type,
+            r.record_id
+        from changed_keys as k
+        inner join records as r on k.key_type = 'phone' and k.key_value = r.phone
     ),
 
     affected as (
@@ -72,9 +77,9 @@ crm_keys as not materialized (
         select
             r.record_type,
             r.record_id
-        from records as r
-        inner join directly_affected as a
-            on a.record_type = 'interaction' and r.answers_interaction_id = a.record_id
+        from directly_affected as a
+        inner join records as r
+            on a.record_type = 'interaction' and a.record_id = r.answers_interaction_id
     ),
 
     affected_records as (
@@ -88,6 +93,22 @@ crm_keys as not materialized (
     ),
 {% endif %}
 
+-- The keys an affected record carries, with the precedence of a match by each.
+affected_keys as (
+    select
+        r.record_type,
+        r.record_id,
+        k.key_type,
+        k.key_value,
+        k.precedence
+    from affected_records as r
+    cross join
+        lateral (
+            values ('crm_id', r.crm_id, 1), ('email', r.email, 3), ('phone', r.phone, 4)
+        ) as k (key_type, key_value, precedence)
+    where k.key_value is not null
+),
+
 key_matches as (
     select
         s.record_type,
@@ -97,13 +118,12 @@ key_matches as (
         s.key_type as match_key_type,
         s.key_value as match_key_value,
         s.precedence
-    from affected_records as r
-    inner join keys_seen as s on r.record_type = s.record_type and r.record_id = s.record_id
+    from affected_keys as s
     inner join crm_keys as k on s.key_type = k.key_type and s.key_value = k.key_value
 ),
 
--- An interaction's account: its own best key match (interactions have no link rule). Interactions
--- not matched again in this build keep the account they had.
+-- The account of each interaction an affected survey answers: its own best key match (interactions
+-- have no link rule), from this build's matches if it was matched again, else the one it had.
 interaction_customer as (
     (
         select distinct on (record_id)
@@ -122,6 +142,10 @@ interaction_customer as (
         where
             p.record_type = 'interaction'
             and p.customer_id is not null
+            and p.record_id in (
+                select l.answers_interaction_id from affected_records as l
+                where l.answers_interaction_id is not null
+            )
             and not exists (
                 select 1 from affected as a
                 where a.record_type = 'interaction' and a.record_id = p.record_id

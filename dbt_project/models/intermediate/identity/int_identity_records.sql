@@ -7,6 +7,10 @@
         indexes=[
             {'columns': ['record_type', 'record_id'], 'unique': True},
             {'columns': ['built_at']},
+            {'columns': ['crm_id']},
+            {'columns': ['email']},
+            {'columns': ['phone']},
+            {'columns': ['answers_interaction_id']},
         ],
     )
 }}
@@ -17,7 +21,8 @@
 
   Incremental: a build reads only the records each staging model published since the last one (a
   corrected or erased record comes back with a new loaded_at); built_at tells the identity models
-  downstream which records to match again.
+  downstream which records to match again, and the key indexes find the records a changed CRM key
+  or a rematched interaction concerns.
 #}
 with interactions as (
     select * from {{ ref('stg_contact_centre__interactions') }}

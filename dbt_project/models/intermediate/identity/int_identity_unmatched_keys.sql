@@ -3,12 +3,14 @@
   a household e-mail two accounts share cannot say which of them it is): the nodes of the guest graph
   in int_identity_guest_keys. A table of its own so the graph's joins are planned on its real size.
 #}
-with keys_seen as (
-    select * from {{ ref('int_identity_keys_seen') }}
+with records as (
+    select * from {{ ref('int_identity_records') }}
 ),
 
+-- Keys the CRM has now (int_identity_crm_keys keeps keys it no longer has, with no account).
 crm_keys as (
     select * from {{ ref('int_identity_crm_keys') }}
+    where account_count > 0
 ),
 
 crm_matches as (
@@ -17,17 +19,18 @@ crm_matches as (
 
 final as (
     select
-        s.record_type,
-        s.record_id,
-        s.key_type || ':' || s.key_value as node
+        r.record_type,
+        r.record_id,
+        k.key_type || ':' || k.key_value as node
     from crm_matches as m
-    inner join keys_seen as s on m.record_type = s.record_type and m.record_id = s.record_id
+    inner join records as r on m.record_type = r.record_type and m.record_id = r.record_id
+    cross join lateral (values ('email', r.email), ('phone', r.phone)) as k (key_type, key_value)
     where
         m.customer_id is null
-        and s.key_type in ('email', 'phone')
+        and k.key_value is not null
         and not exists (
-            select 1 from crm_keys as k
-            where k.key_type = s.key_type and k.key_value = s.key_value
+            select 1 from crm_keys as c
+            where c.key_type = k.key_type and c.key_value = k.key_value
         )
 )
 
