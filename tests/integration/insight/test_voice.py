@@ -130,7 +130,9 @@ def test_a_theme_added_to_the_taxonomy_is_used_by_the_next_build(hub, tmp_path):
     edited.write_text(yaml.safe_dump(taxonomy))
     try:
         prepare_for_dbt(url, settings.model_copy(update={"themes_file": edited}))
-        build = run_dbt(url, tmp / "target", "build", "--select", "int_comment_themes")
+        build = run_dbt(
+            url, tmp / "target", "build", "--select", "int_comment_theme_matches", "int_comment_themes"
+        )
         assert build.returncode == 0, build.stdout[-3000:]
         with psycopg.connect(url) as conn:
             praised = conn.execute(
