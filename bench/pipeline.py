@@ -214,6 +214,13 @@ def stage_of(dag_id: str, task_id: str) -> str | None:
     return None  # bookkeeping tasks: freshness checks, schema preparation, action sync, markers
 
 
+def rate(rows: int, seconds: float) -> float | None:
+    if not seconds:
+        return None
+    per_second = rows / seconds
+    return round(per_second) if per_second >= 100 else round(per_second, 1)
+
+
 def run_product(settings, label: str, sampler: PeakSampler) -> dict:
     """One pipeline run through Airflow; its stages' seconds, rows and peak memory."""
     from insight_hub.demo import DemoConfig
@@ -239,13 +246,14 @@ def run_product(settings, label: str, sampler: PeakSampler) -> dict:
             (since,),
         ).fetchone()
         db_mb = conn.execute("select pg_database_size(current_database()) / 1048576.0").fetchone()[0]
-    extracts = sum(1 for p in (settings.home / "outbox").rglob("*.xlsx"))
+    # The outbox keeps earlier runs' extracts: count this run's.
+    extracts = sum(1 for p in (settings.home / "outbox").rglob("*.xlsx") if p.stat().st_mtime >= started)
     stages = {}
     for stage in STAGES:
         seconds = sum(end - start for start, end in windows[stage])
         stages[stage] = {
             "seconds": round(seconds, 1),
-            "rows_per_second": round(rows_read / seconds) if seconds and stage != "extracts" else None,
+            "rows_per_second": rate(rows_read, seconds) if stage != "extracts" else None,
             "peak_mb": sampler.peak_mb(windows[stage]),
         }
     return {
@@ -487,8 +495,8 @@ def markdown(run: dict) -> str:
             ]
             for stage in STAGES:
                 s = r["stages"][stage]
-                rate = f"{s['rows_per_second']:,}" if s["rows_per_second"] else "-"
-                lines.append(f"| {stage} | {s['seconds']} | {rate} | {s['peak_mb']} |")
+                per_second = "-" if s["rows_per_second"] is None else f"{s['rows_per_second']:,}"
+                lines.append(f"| {stage} | {s['seconds']} | {per_second} | {s['peak_mb']} |")
             lines.append("")
         floor, pandas, ratios = size["floor"], size["pandas"], size["ratios"]
         lines += [
