@@ -19,8 +19,8 @@ validate (validate_*), publish (publish_*), dbt build (the transform DAG's dbt t
 Beside it, in the same run and on the same server:
   floor   plain COPY of the same files into bare all-text tables, and one SQL statement computing
           contact_centre_daily straight from the bare calls table
-  pandas  pandas read (CSV or JSON Lines, in chunks) + DataFrame.to_sql of the same files: the load step
-          as many teams write it
+  pandas  pandas read (CSV or JSON Lines, in chunks of 100,000) + DataFrame.to_sql (batched inserts of
+          10,000 rows, as in bench/ingest.py) of the same files: the load step as many teams write it
 
 Results are appended to bench/results/pipeline.json, and bench/results/pipeline.md holds the latest run's
 tables.
@@ -378,7 +378,7 @@ def pandas_load(url: str, files: list[Path]) -> None:
         for chunk in chunks:
             if path.suffix == ".jsonl":
                 chunk = chunk.map(lambda v: json.dumps(v) if isinstance(v, dict | list) else v)
-            chunk.to_sql(table, engine, if_exists="append", index=False, chunksize=10_000, method="multi")
+            chunk.to_sql(table, engine, if_exists="append", index=False, chunksize=10_000)
     engine.dispose()
 
 
