@@ -115,7 +115,12 @@ def main() -> None:
         with psycopg.connect(url) as conn:
             sync_actions(conn)
         summary = deliver_extracts(
-            url, MANIFEST_PATH, work / "outbox", sender_address=settings.alert_from, send=None
+            url,
+            MANIFEST_PATH,
+            work / "outbox",
+            sender_address=settings.alert_from,
+            send=None,
+            workers=settings.extract_workers,
         )
         server_connections, soak_connections = open_connections(admin_url)
         return {

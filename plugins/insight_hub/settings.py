@@ -6,6 +6,7 @@ nothing else in the package reads `os.environ` for configuration.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
         validation_alias="INSIGHT_HUB_SEND_EXTRACTS",
         description="E-mail the manager extracts through the Airflow connection smtp_default. Off: they are "
         "only written, as .eml files, to <home>/outbox/.",
+    )
+    extract_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        validation_alias="INSIGHT_HUB_EXTRACT_WORKERS",
+        description="Processes that build the manager extracts side by side (default: the CPUs, at most 4).",
     )
     expectations_dir: Path = Field(
         default=PROJECT_ROOT / "expectations",

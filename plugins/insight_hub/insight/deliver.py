@@ -9,15 +9,24 @@ makes one manager's extract on demand (`insight-hub extract`).
 ops.extract_delivery records each message sent, keyed by the report period (the latest full week) and
 its kind (extract or notice) and the manager: a retried task, and every later build of the same week,
 sends only what is not recorded yet, so each manager gets one extract per week (and, while the data is
-not fit, one notice).
+not fit, one notice). A manager whose message is recorded already is not built again.
+
+The extracts are built by a pool of worker processes (INSIGHT_HUB_EXTRACT_WORKERS), each with its own
+connection: drawing the charts and writing the workbooks is CPU work that one process would do one
+manager at a time. This process sends and records them, in the managers' order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -195,6 +204,83 @@ def _report_key(week: Week | None, kind: str) -> str:
     return f"{week.start.isoformat() if week else 'no-week'} {kind}"
 
 
+# Extracts built ahead of the one being sent, per worker: enough to keep the workers busy while this
+# process sends, few enough that a slow mail server does not pile up every manager's message in memory.
+AHEAD_PER_WORKER = 4
+
+_worker_conn: psycopg.Connection | None = None
+
+
+def _open_worker_connection(url: str) -> None:
+    global _worker_conn
+    _worker_conn = psycopg.connect(url, autocommit=True)
+
+
+def _extract_bytes(
+    conn: psycopg.Connection, manager: Manager, week: Week, readiness: Readiness, sender: str
+) -> tuple[bytes, bytes]:
+    """One manager's extract: the e-mail (as bytes) and its workbook."""
+    report = build_report(conn, manager, week)
+    workbook = report_workbook(report)
+    return bytes(compose_extract(report, readiness, sender, workbook)), workbook
+
+
+def _extract_in_worker(
+    manager: Manager, week: Week, readiness: Readiness, sender: str
+) -> tuple[bytes, bytes]:
+    assert _worker_conn is not None, "the worker's connection is opened by its initializer"
+    return _extract_bytes(_worker_conn, manager, week, readiness, sender)
+
+
+def build_extracts(
+    url: str, todo: list[Manager], week: Week, readiness: Readiness, sender: str, workers: int
+) -> Iterator[tuple[Manager, EmailMessage, bytes]]:
+    """(manager, e-mail, workbook) for each manager of `todo`, in that order; built by `workers`
+    processes (in this one when 1), at most AHEAD_PER_WORKER per worker ahead of the consumer."""
+
+    def message(data: bytes) -> EmailMessage:
+        return message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
+
+    if workers <= 1 or len(todo) <= 1:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for manager in todo:
+                data, workbook = _extract_bytes(conn, manager, week, readiness, sender)
+                yield manager, message(data), workbook
+        return
+    # spawn, not fork: the worker must not inherit this process's threads, connections or Airflow state.
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_open_worker_connection,
+        initargs=(url,),
+    ) as pool:
+        pending: deque[tuple[Manager, Future]] = deque()
+        queue = iter(todo)
+        for manager in queue:
+            pending.append((manager, pool.submit(_extract_in_worker, manager, week, readiness, sender)))
+            if len(pending) >= workers * AHEAD_PER_WORKER:
+                break
+        try:
+            while pending:
+                manager, future = pending.popleft()
+                data, workbook = future.result()
+                following = next(queue, None)
+                if following is not None:
+                    pending.append(
+                        (following, pool.submit(_extract_in_worker, following, week, readiness, sender))
+                    )
+                yield manager, message(data), workbook
+        finally:
+            # The consumer stopped early (a send failed): the extracts not started yet are not built.
+            for _, future in pending:
+                future.cancel()
+
+
+def _already_delivered(conn: psycopg.Connection, key: str) -> set[str]:
+    rows = conn.execute("select owner_id from ops.extract_delivery where report_key = %s", (key,))
+    return {owner_id for (owner_id,) in rows}
+
+
 def deliver_extracts(
     url: str,
     manifest_path: Path,
@@ -203,9 +289,10 @@ def deliver_extracts(
     sender_address: str,
     send: Sender | None,
     airflow_run_id: str | None = None,
+    workers: int = 1,
 ) -> DeliverySummary:
     """Build and deliver every manager's extract (or notice) for the current marts; `send` None writes
-    the outbox only."""
+    the outbox only (and builds every extract again)."""
     # Autocommit: each delivery's record commits on its own, so a crash loses no record of a sent e-mail.
     with psycopg.connect(url, autocommit=True) as conn:
         readiness = check_readiness(conn, manifest_path)
@@ -214,39 +301,70 @@ def deliver_extracts(
                                   problems=readiness.problems())  # fmt: skip
         if week is None:
             summary.problems.append("marts.fct_contact has no contacts yet")
-        key = _report_key(week, "extract" if summary.ready else "notice")
+        kind = "extract" if summary.ready else "notice"
+        key = _report_key(week, kind)
         summary.report_key = key
         outbox = outbox_root / (week.start.isoformat() if week else "no-data")
         outbox.mkdir(parents=True, exist_ok=True)
         summary.outbox = outbox
-        for manager in managers(conn):
-            kind = "extract" if summary.ready else "notice"
-            if summary.ready:
-                report = build_report(conn, manager, week)
-                workbook = report_workbook(report)
-                message = compose_extract(report, readiness, sender_address, workbook)
-                (outbox / f"{manager.owner_id}.xlsx").write_bytes(workbook)
-            else:
-                message = compose_notice(manager, readiness, sender_address)
-            write_message(message, outbox, manager.owner_id)
-            if send is None:
-                continue
-            with conn.transaction():
-                claimed = conn.execute(
-                    """insert into ops.extract_delivery
-                           (report_key, owner_id, kind, recipient, message_id, airflow_run_id)
-                       values (%s, %s, %s, %s, %s, %s)
-                       on conflict (report_key, owner_id) do nothing
-                       returning owner_id""",
-                    (key, manager.owner_id, kind, manager.email, message["Message-ID"], airflow_run_id),
-                ).fetchone()
-                if claimed is None:
-                    summary.already_sent.append(manager.owner_id)
-                    continue
-                # Sent inside the transaction that records it: a failed send records nothing.
-                send(message)
-            summary.sent.append(manager.owner_id)
-            log.info(
-                "sent the %s for %s to its owner (%s)", kind, week.start if week else "-", manager.owner_id
+        everyone = managers(conn)
+        # What was sent before stays in the outbox as it was sent; it is neither built nor sent again.
+        delivered = _already_delivered(conn, key) if send is not None else set()
+        summary.already_sent = [m.owner_id for m in everyone if m.owner_id in delivered]
+        todo = [m for m in everyone if m.owner_id not in delivered]
+        if summary.ready:
+            assert week is not None
+            messages = build_extracts(url, todo, week, readiness, sender_address, workers)
+        else:
+            messages = ((m, compose_notice(m, readiness, sender_address), None) for m in todo)
+        with contextlib.closing(messages):
+            _deliver(
+                conn,
+                messages,
+                outbox,
+                summary,
+                send,
+                key=key,
+                kind=kind,
+                week=week,
+                airflow_run_id=airflow_run_id,
             )
     return summary
+
+
+def _deliver(
+    conn: psycopg.Connection,
+    messages: Iterator[tuple[Manager, EmailMessage, bytes | None]],
+    outbox: Path,
+    summary: DeliverySummary,
+    send: Sender | None,
+    *,
+    key: str,
+    kind: str,
+    week: Week | None,
+    airflow_run_id: str | None,
+) -> None:
+    """Write each message to the outbox and, when sending, claim it in the ledger and send it."""
+    for manager, message, workbook in messages:
+        if workbook is not None:
+            (outbox / f"{manager.owner_id}.xlsx").write_bytes(workbook)
+        write_message(message, outbox, manager.owner_id)
+        if send is None:
+            continue
+        with conn.transaction():
+            claimed = conn.execute(
+                """insert into ops.extract_delivery
+                       (report_key, owner_id, kind, recipient, message_id, airflow_run_id)
+                   values (%s, %s, %s, %s, %s, %s)
+                   on conflict (report_key, owner_id) do nothing
+                   returning owner_id""",
+                (key, manager.owner_id, kind, manager.email, message["Message-ID"], airflow_run_id),
+            ).fetchone()
+            if claimed is None:
+                # Sent by an attempt running beside this one since the ledger was read.
+                summary.already_sent.append(manager.owner_id)
+                continue
+            # Sent inside the transaction that records it: a failed send records nothing.
+            send(message)
+        summary.sent.append(manager.owner_id)
+        log.info("sent the %s for %s to its owner (%s)", kind, week.start if week else "-", manager.owner_id)

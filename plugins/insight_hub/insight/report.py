@@ -232,25 +232,29 @@ def _at_risk(conn: psycopg.Connection, manager: Manager) -> pd.DataFrame:
 
 # Fixed margins instead of tight_layout(), which measured every label of every chart and took a third of
 # the time of a day's extracts; these leave room for the axis labels on both sides and the title.
-MARGINS = {"left": 0.11, "right": 0.89, "top": 0.87, "bottom": 0.13}
+MARGINS = {"left": 0.13, "right": 0.89, "top": 0.87, "bottom": 0.13}
+CHART_SIZE = (6, 2.6)  # inches; 600 x 260 pixels at 100 dpi
 
 
 def _png(fig) -> bytes:
-    from matplotlib import pyplot as plt
-
     buffer = io.BytesIO()
-    fig.subplots_adjust(**MARGINS)
     fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
     return buffer.getvalue()
+
+
+def _figure():
+    # matplotlib's object API, not pyplot: no global figure registry to keep and close.
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=CHART_SIZE)
+    fig.subplots_adjust(**MARGINS)
+    return fig, fig.add_subplot()
 
 
 @functools.lru_cache(maxsize=8)
 def _charter_chart(weeks: tuple[str, ...], kept: tuple[int, ...], broken: tuple[int, ...]) -> bytes:
     """The charter chart is the same in every manager's e-mail of a build: drawn once, not once each."""
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 2.6))
+    fig, ax = _figure()
     ax.bar(weeks, kept, color="#2e7d32", label="kept")
     ax.bar(weeks, broken, bottom=kept, color="#c62828", label="broken")
     ax.set_title("Charter promises kept per week")
@@ -258,19 +262,66 @@ def _charter_chart(weeks: tuple[str, ...], kept: tuple[int, ...], broken: tuple[
     return _png(fig)
 
 
+# The scope's charts differ between managers only in their figures and title. Setting up a figure (axes,
+# ticks, labels, legend) cost as much as drawing it, so each layout (its weeks, its series) is set up once
+# per process and redrawn with each manager's values; a chart depends on nothing but those values.
+
+
+@dataclass
+class _Chart:
+    fig: object
+    ax: object
+    bars: object | None  # the BarContainer of the volume bars
+    lines: dict[str, object]  # kpi -> Line2D
+
+    def draw(self, title: str, bars: list[float] | None, lines: dict[str, list[float]]) -> bytes:
+        if self.bars is not None and bars is not None:
+            for rect, height in zip(self.bars, bars, strict=True):
+                rect.set_height(height)
+        for kpi, values in lines.items():
+            self.lines[kpi].set_ydata(values)
+        self.ax.relim()
+        self.ax.autoscale_view()
+        self.ax.set_title(title)
+        return _png(self.fig)
+
+
+@functools.lru_cache(maxsize=16)
+def _contacts_layout(weeks: tuple[str, ...], with_service_level: bool) -> _Chart:
+    fig, ax = _figure()
+    x = list(range(len(weeks)))
+    bars = ax.bar(x, [0.0] * len(x), color="#90a4ae", label="contacts offered")
+    ax.set_xticks(x, weeks)
+    ax.set_ylabel("contacts")
+    lines = {}
+    if with_service_level:
+        twin = ax.twinx()
+        (lines["service_level_pct"],) = twin.plot(
+            x, [0.0] * len(x), color="#1565c0", marker="o", label="service level %"
+        )
+        twin.set_ylim(0, 100)
+        twin.set_ylabel("service level %")
+    return _Chart(fig, ax, bars, lines)
+
+
+@functools.lru_cache(maxsize=16)
+def _satisfaction_layout(weeks: tuple[str, ...], kpis: tuple[str, ...]) -> _Chart:
+    fig, ax = _figure()
+    x = list(range(len(weeks)))
+    colours = {"csat_pct": "#2e7d32", "nps": "#6a1b9a"}
+    lines = {}
+    for kpi in kpis:
+        (lines[kpi],) = ax.plot(x, [0.0] * len(x), marker="o", color=colours[kpi], label=KPI_LABELS[kpi][0])
+    ax.set_xticks(x, weeks)
+    ax.axhline(0, color="#bbbbbb", linewidth=0.8)
+    ax.legend(loc="lower left", fontsize=8)
+    return _Chart(fig, ax, None, lines)
+
+
 def draw_charts(report: ManagerReport) -> dict[str, bytes]:
     """PNG charts for the e-mail: charter promises kept per week, contact volume with service level, and
     CSAT / NPS; each only when there is data to draw."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
     charts: dict[str, bytes] = {}
-
-    def save(name: str, fig) -> None:
-        charts[name] = _png(fig)
-
     if not report.charter_kept.empty:
         kept = report.charter_kept
         charts["charter.png"] = _charter_chart(
@@ -280,36 +331,32 @@ def draw_charts(report: ManagerReport) -> dict[str, bytes]:
         )
 
     trend = report.kpi_trend.pivot_table(index="week_start", columns="kpi", values="measured_value")
-    if "contacts_offered" in trend:
-        fig, ax = plt.subplots(figsize=(6, 2.6))
-        weeks = [d.strftime("%d %b") for d in trend.index]
-        ax.bar(weeks, trend["contacts_offered"], color="#90a4ae", label="contacts offered")
-        ax.set_ylabel("contacts")
-        if "service_level_pct" in trend:
-            line = ax.twinx()
-            line.plot(weeks, trend["service_level_pct"], color="#1565c0", marker="o", label="service level %")
-            line.set_ylim(0, 100)
-            line.set_ylabel("service level %")
-        ax.set_title(f"Contacts and service level ({report.manager.scope})")
-        save("contacts.png", fig)
+    weeks = tuple(d.strftime("%d %b") for d in trend.index)
 
-    if {"csat_pct", "nps"} & set(trend.columns):
-        fig, ax = plt.subplots(figsize=(6, 2.6))
-        weeks = [d.strftime("%d %b") for d in trend.index]
-        for kpi, colour in (("csat_pct", "#2e7d32"), ("nps", "#6a1b9a")):
-            if kpi in trend:
-                ax.plot(weeks, trend[kpi], marker="o", color=colour, label=KPI_LABELS[kpi][0])
-        ax.axhline(0, color="#bbbbbb", linewidth=0.8)
-        ax.set_title(f"CSAT and NPS ({report.manager.scope})")
-        ax.legend(loc="lower left", fontsize=8)
-        save("satisfaction.png", fig)
+    def series(kpi: str) -> list[float]:
+        return [float(v) for v in trend[kpi]]
+
+    if "contacts_offered" in trend:
+        with_service_level = "service_level_pct" in trend
+        chart = _contacts_layout(weeks, with_service_level)
+        charts["contacts.png"] = chart.draw(
+            f"Contacts and service level ({report.manager.scope})",
+            bars=series("contacts_offered"),
+            lines={"service_level_pct": series("service_level_pct")} if with_service_level else {},
+        )
+    satisfaction = tuple(k for k in ("csat_pct", "nps") if k in trend)
+    if satisfaction:
+        chart = _satisfaction_layout(weeks, satisfaction)
+        charts["satisfaction.png"] = chart.draw(
+            f"CSAT and NPS ({report.manager.scope})", bars=None, lines={k: series(k) for k in satisfaction}
+        )
     return charts
 
 
 def workbook(report: ManagerReport) -> bytes:
     """The XLSX attachment: one sheet per table of the e-mail, in full."""
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
         report.kpis.drop(columns="kpi").to_excel(writer, sheet_name="KPIs", index=False)
         report.charter.to_excel(writer, sheet_name="Charter", index=False)
         trend = report.kpi_trend.pivot_table(index="kpi", columns="week_start", values="measured_value")

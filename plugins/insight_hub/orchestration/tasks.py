@@ -120,5 +120,6 @@ def deliver_extracts_task(run_id: str) -> dict:
         sender_address=settings.alert_from,
         send=smtp_sender() if settings.send_extracts else None,
         airflow_run_id=run_id,
+        workers=settings.extract_workers,
     )
     return summary.as_dict()

@@ -105,12 +105,16 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
                 raise ConnectionError("SMTP server went away")
             send(message)
 
+        # Built by two worker processes, as the insight task does on a machine with two CPUs or more.
         with pytest.raises(ConnectionError):
             deliver_extracts(
-                url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=fails_on_the_third
+                url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=fails_on_the_third, workers=2
             )
         assert len(inbox) == 2
-        retry = deliver_extracts(url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send)
+        retry = deliver_extracts(
+            url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send, workers=2
+        )
+        sent_files = {p: p.stat().st_mtime_ns for p in (tmp / "outbox").rglob("*") if p.is_file()}
         again = deliver_extracts(url, MANIFEST_PATH, tmp / "outbox", sender_address=SENDER, send=send)
         # A later build of the same week sends nothing more: one extract per manager per period.
         rebuilt = run_dbt(url, tmp / "target", "build", "--select", "manager_kpis")
@@ -119,6 +123,8 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
     assert retry.ready and len(retry.sent) == len(owners) - 2 and len(retry.already_sent) == 2
     assert again.sent == [] and sorted(again.already_sent) == sorted(owners)
     assert after_rebuild.sent == [] and after_rebuild.report_key == f"{report_week_start} extract"
+    # What was sent is not built again: the outbox holds each message as it was sent.
+    assert sent_files == {p: p.stat().st_mtime_ns for p in (tmp / "outbox").rglob("*") if p.is_file()}
     # Exactly one e-mail per manager.
     assert sorted(m["X-Envelope-To"] for m in inbox) == sorted(owners.values())
 
@@ -163,6 +169,25 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
         text = message.as_string()
         assert not any(value in text for value in private), "a customer e-mail or phone is in an extract"
     assert not cells & private
+
+
+def test_extracts_built_by_worker_processes_are_the_ones_built_in_one(hub):
+    url, tmp, _ = hub
+    outboxes = {}
+    for workers in (1, 2):
+        summary = deliver_extracts(
+            url, MANIFEST_PATH, tmp / f"workers-{workers}", sender_address=SENDER, send=None, workers=workers
+        )
+        outboxes[workers] = summary.outbox
+    names = sorted(p.name for p in outboxes[1].iterdir())
+    assert len([n for n in names if n.endswith(".xlsx")]) >= 7
+    assert names == sorted(p.name for p in outboxes[2].iterdir())
+    for name in names:
+        if name.endswith((".html", ".png")):  # the .eml differ by Message-ID, the workbooks by their time
+            assert (outboxes[1] / name).read_bytes() == (outboxes[2] / name).read_bytes(), name
+        elif name.endswith(".xlsx"):
+            one, two = (openpyxl.load_workbook(outboxes[n] / name) for n in (1, 2))
+            assert [list(s.values) for s in one] == [list(s.values) for s in two], name
 
 
 def test_a_failed_source_withholds_the_extracts_with_a_notice(hub):

@@ -12,6 +12,8 @@
     repeats 15 %    repeat contacts in the last 30 days: none 100, one 50, more 0
   Churn-risk band: high below 40, medium below 70, low from 70.
 #}
+{#- A relationship owner's extract lists their customers at risk by this index. #}
+{{ config(indexes=[{'columns': ['owner_id']}]) }}
 with customers as (
     select * from {{ ref('dim_customer') }}
 ),
