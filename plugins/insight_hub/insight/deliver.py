@@ -241,16 +241,23 @@ def build_extracts(
     def message(data: bytes) -> EmailMessage:
         return message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
 
+    if workers > 1 and multiprocessing.current_process().daemon:
+        # A daemonic process (a Celery worker's, say) may not start processes of its own.
+        log.info("building the extracts in this process: it is daemonic and may not start workers")
+        workers = 1
     if workers <= 1 or len(todo) <= 1:
         with psycopg.connect(url, autocommit=True) as conn:
             for manager in todo:
                 data, workbook = _extract_bytes(conn, manager, week, readiness, sender)
                 yield manager, message(data), workbook
         return
-    # spawn, not fork: the worker must not inherit this process's threads, connections or Airflow state.
+    # fork, not spawn: a spawned worker first runs this process's main script again, and in an Airflow
+    # task that is the `airflow` command, which cannot start where Airflow blocks its database (it sets
+    # an unusable AIRFLOW__DATABASE__SQL_ALCHEMY_CONN for tasks). A forked worker opens a connection of
+    # its own and leaves the inherited one alone (it ends with os._exit, closing nothing of this process).
     with ProcessPoolExecutor(
         max_workers=min(workers, len(todo)),
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context("fork"),
         initializer=_open_worker_connection,
         initargs=(url,),
     ) as pool:
