@@ -9,7 +9,7 @@ DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 
-.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench bench-ingest bench-hub bench-parse bench-soak
+.PHONY: help run test test-fast lint airflow docs db-start db-stop clean bench bench-extracts bench-ingest bench-hub bench-parse bench-soak
 
 help:
 	@echo "make run      run the pipeline end to end on the embedded PostgreSQL (demo data if none landed)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-ingest ROWS=1000000   the load against plain COPY and pandas"
 	@echo "make bench SCALE=1,2,4           the whole pipeline through Airflow per SCALE (100,000 customers"
 	@echo "                                 a year each), its floor and pandas beside it, the growth exponent"
+	@echo "make bench-extracts WORKERS=1,2   managers' extracts per worker count, on make bench's warehouse"
 	@echo "make bench-hub SCALE=1           full and daily dbt build at 200,000 customers per SCALE"
 	@echo "make bench-parse                 time Airflow's parse of the DAG files (target < 2 s)"
 	@echo "make bench-soak SCALE=0.1 DAYS=30  consecutive daily intervals in one process: memory, connections"
@@ -71,6 +72,12 @@ bench-ingest: $(STAMP)
 SCALE ?= 1
 bench: $(STAMP) $(MANIFEST)
 	$(BIN)/python bench/pipeline.py --scale $(SCALE)
+
+# Against the warehouse the last `make bench` left: the first MANAGERS managers' extracts per WORKERS count.
+MANAGERS ?= 200
+WORKERS ?= 1,2
+bench-extracts: $(STAMP) $(MANIFEST)
+	$(BIN)/python bench/extracts.py --managers $(MANAGERS) --workers $(WORKERS)
 
 bench-hub: $(STAMP) $(MANIFEST)
 	$(BIN)/python bench/hub.py --scale $(SCALE)
