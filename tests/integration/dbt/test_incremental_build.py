@@ -3,7 +3,8 @@
 The demo history is loaded and built; then one more day lands together with a late contact (two days
 after an early contact of the same customer, about the same reason, so the early one stops being a
 first-contact resolution and becomes a repeat), a corrected contact (the same id, a new outcome), and a
-CRM export in which a guest's e-mail now belongs to an account and another contact's e-mail changed.
+CRM export in which a guest's e-mail now belongs to an account, another contact's e-mail changed and an
+account moved to another relationship owner (whose whole history in manager_kpis then changes).
 After the incremental build every mart table, and the identity tables that are built incrementally, are
 compared row for row with a full refresh.
 """
@@ -87,6 +88,36 @@ def _crm_changes(url, contacts_csv):
     return guest_email, target_account, moved_email, moved_account
 
 
+def _move_an_account(url, accounts_csv):
+    """Give the account with the most contacts another relationship owner. Returns (account, old owner,
+    new owner)."""
+    with psycopg.connect(url) as conn:
+        busiest = conn.execute(
+            "select c.customer_id from marts.fct_contact c join marts.dim_customer d using (customer_id) "
+            "where d.owner_id is not null group by 1 order by count(*) desc, 1 limit 1"
+        ).fetchone()[0]
+    with accounts_csv.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    account = next(r for r in rows if r["AccountId"] == busiest)
+    old_owner = account["OwnerId"]
+    new_owner = next(r["OwnerId"] for r in rows if r["OwnerId"] != old_owner)
+    account["OwnerId"] = new_owner
+    with accounts_csv.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return account["AccountId"], old_owner, new_owner
+
+
+def _owner_kpis(url, owner_id):
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select period_type, period_start, kpi, measured_value from marts.manager_kpis "
+            "where owner_id = %s order by 1, 2, 3",
+            (owner_id,),
+        ).fetchall()
+
+
 def _resolved_by_email(url, email):
     """(customer_id, match_rule) of every record carrying this e-mail."""
     with psycopg.connect(url) as conn:
@@ -147,6 +178,8 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     guest_email, target_account, moved_email, moved_account = _crm_changes(
         fresh_db, landing / "crm" / "contacts.csv"
     )
+    moved_account_id, old_owner, new_owner = _move_an_account(fresh_db, landing / "crm" / "accounts.csv")
+    kpis_before = {owner: _owner_kpis(fresh_db, owner) for owner in (old_owner, new_owner)}
     early_id, corrected_id = _late_and_corrected_contacts(
         landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
     )
@@ -160,6 +193,15 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     # the changed e-mail no longer match its account by it.
     assert _resolved_by_email(fresh_db, guest_email) == {(target_account, "email")}
     assert (moved_account, "email") not in _resolved_by_email(fresh_db, moved_email)
+
+    with psycopg.connect(fresh_db) as conn:
+        owner_now = conn.execute(
+            "select owner_id from marts.dim_customer where customer_id = %s", (moved_account_id,)
+        ).fetchone()[0]
+    # The moved account's customer belongs to its new owner, and both owners' figures changed.
+    assert owner_now == new_owner
+    for owner in (old_owner, new_owner):
+        assert _owner_kpis(fresh_db, owner) != kpis_before[owner], owner
 
     with psycopg.connect(fresh_db) as conn:
         contacts = conn.execute("select count(*) from marts.fct_contact").fetchone()[0]

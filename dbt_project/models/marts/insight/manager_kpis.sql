@@ -8,13 +8,28 @@
   they own. Counts are taken at contact_centre_daily's grain (day, queue, channel, agent) and the
   rates recomputed from their sums with the charter's formulas (period_kpi_formulas), so the head of
   service's figures equal the charter's all-channel measures.
+
+  Incremental by (owner, period): a daily build recomputes every owner's current week and month (and any
+  period a late or re-resolved fact falls in), and every period of an owner whose scope changed; the
+  hooks in macros/owner_periods.sql choose and delete those rows first.
 #}
 {#- Each extract and a BI filter on one owner read their rows by this index, not a scan of every owner's. #}
-{{ config(indexes=[{'columns': ['owner_id', 'period_type', 'period_start']}]) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook=["{{ owner_periods_rebuilt() }}", "{{ delete_owner_periods_rebuilt() }}"],
+        indexes=[{'columns': ['owner_id', 'period_type', 'period_start']}],
+    )
+}}
 {%- set measures = period_kpi_formulas() %}
 
 with owners as (
     select * from {{ ref('dim_owner') }}
+),
+
+scopes as (
+    select * from {{ ref('int_owner_scopes') }}
 ),
 
 owner_queues as (
@@ -48,6 +63,29 @@ periods as (
     union all
     select 'month' as period_type
 ),
+{% if is_incremental() %}
+    -- What the pre-hooks chose to recompute: whole periods for every owner, and owners for every period.
+    rebuilt_periods as (
+        select
+            period_type,
+            period_start
+        from owner_periods_rebuilt
+        where owner_id is null
+    ),
+
+    rebuilt_days as (
+        select distinct
+            generate_series(
+                period_start, period_start + ('1 ' || period_type)::interval - interval '1 day', interval '1 day'
+            )::date as rebuilt_day
+        from rebuilt_periods
+    ),
+
+    rebuilt_owners as (
+        select owner_id from owner_periods_rebuilt
+        where owner_id is not null
+    ),
+{% endif %}
 
 heads as (
     select owner_id from owners
@@ -60,18 +98,21 @@ scoped_contacts as (
         c.*
     from heads as h
     cross join contacts as c
+    where {{ in_owner_periods_rebuilt('h.owner_id', 'c.contact_date') }}
     union all
     select
         q.owner_id,
         c.*
     from owner_queues as q
     inner join contacts as c on q.queue = c.queue
+    where {{ in_owner_periods_rebuilt('q.owner_id', 'c.contact_date') }}
     union all
     select
         o.owner_id,
         c.*
     from owned_customers as o
     inner join contacts as c on o.customer_id = c.customer_id
+    where {{ in_owner_periods_rebuilt('o.owner_id', 'c.contact_date') }}
 ),
 
 contact_daily as (
@@ -118,18 +159,21 @@ scoped_responses as (
         r.*
     from heads as h
     cross join responses as r
+    where {{ in_owner_periods_rebuilt('h.owner_id', 'r.response_date') }}
     union all
     select
         q.owner_id,
         r.*
     from owner_queues as q
     inner join responses as r on q.queue = r.contact_queue
+    where {{ in_owner_periods_rebuilt('q.owner_id', 'r.response_date') }}
     union all
     select
         o.owner_id,
         r.*
     from owned_customers as o
     inner join responses as r on o.customer_id = r.customer_id
+    where {{ in_owner_periods_rebuilt('o.owner_id', 'r.response_date') }}
 ),
 
 survey_totals as (
@@ -155,12 +199,14 @@ scoped_orders as (
         o.*
     from heads as h
     cross join delivered_orders as o
+    where {{ in_owner_periods_rebuilt('h.owner_id', 'o.promised_date') }}
     union all
     select
         c.owner_id,
         o.*
     from owned_customers as c
     inner join delivered_orders as o on c.customer_id = o.customer_id
+    where {{ in_owner_periods_rebuilt('c.owner_id', 'o.promised_date') }}
 ),
 
 delivery_totals as (
@@ -212,15 +258,30 @@ measures as (
 
 final as (
     select
-        owner_id,
-        period_type,
-        period_start,
-        kpi,
-        measured_value,
-        base,
+        m.owner_id,
+        m.period_type,
+        m.period_start,
+        m.kpi,
+        m.measured_value,
+        m.base,
+        s.scope_hash,
         {{ built_at() }}
-    from measures
-    where base > 0
+    from measures as m
+    left join scopes as s on m.owner_id = s.owner_id
+    where
+        m.base > 0
+        {%- if is_incremental() %}
+            -- A fact in a rebuilt week can fall in a month that is not rebuilt: that month is left as is.
+            and (
+                (m.period_type, m.period_start) in (
+                    select
+                        p.period_type,
+                        p.period_start
+                    from rebuilt_periods as p
+                )
+                or m.owner_id in (select o.owner_id from rebuilt_owners as o)
+            )
+        {%- endif %}
 )
 
 select * from final

@@ -1,0 +1,84 @@
+{# manager_kpis is incremental by (owner, period). Before an incremental build these hooks, in the
+   build's own transaction, list what it recomputes in the temporary table owner_periods_rebuilt and
+   delete those rows; the model then computes exactly them again (see rebuilt_only):
+   - every owner's weeks and months that hold a fact row (contact, survey response, order) written
+     since the model's last build: new, reloaded and re-resolved facts all get a new built_at;
+   - every period of an owner whose scope fingerprint (int_owner_scopes) is new, changed or gone.
+   A row of the table is a period (owner_id null: every owner) or an owner (period null: every period).
+   A pair that now measures nothing is deleted and not written again, as a full refresh would leave it. #}
+{% macro owner_periods_rebuilt() -%}
+    {%- if is_incremental() %}
+        create temporary table owner_periods_rebuilt on commit drop as
+        with last_build as (
+            select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
+        ),
+
+        fact_days as (
+            select f.contact_date as fact_day from {{ ref('fct_contact') }} as f
+            where f.built_at > (select l.built_at from last_build as l)
+            union
+            select f.response_date from {{ ref('fct_survey_response') }} as f
+            where f.built_at > (select l.built_at from last_build as l)
+            union
+            select f.promised_date from {{ ref('fct_order') }} as f
+            where f.built_at > (select l.built_at from last_build as l) and f.promised_date is not null
+        ),
+
+        scopes_built as (
+            select distinct
+                owner_id,
+                scope_hash
+            from {{ this }}
+        ),
+
+        scopes_now as (
+            select
+                owner_id,
+                scope_hash
+            from {{ ref('int_owner_scopes') }}
+        ),
+
+        changed_owners as (
+            (select * from scopes_now except select * from scopes_built)
+            union
+            (select * from scopes_built except select * from scopes_now)
+        )
+
+        select distinct
+            null::text as owner_id,
+            p.period_type,
+            date_trunc(p.period_type, d.fact_day)::date as period_start
+        from fact_days as d
+        cross join (values ('week'), ('month')) as p (period_type)
+        union all
+        select distinct
+            owner_id,
+            null::text as period_type,
+            null::date as period_start
+        from changed_owners
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_owner_periods_rebuilt() -%}
+    {%- if is_incremental() %}
+        delete from {{ this }} as t
+        where
+            (t.period_type, t.period_start) in (
+                select r.period_type, r.period_start from owner_periods_rebuilt as r where r.owner_id is null
+            )
+            or t.owner_id in (
+                select r.owner_id from owner_periods_rebuilt as r where r.owner_id is not null
+            )
+    {%- endif %}
+{%- endmacro %}
+
+{# In manager_kpis' incremental build: true for a fact row (its owner and its day) that falls in a
+   rebuilt owner or period, so only those are scanned and aggregated; every row in a full build. #}
+{% macro in_owner_periods_rebuilt(owner_id, fact_day) -%}
+    {%- if is_incremental() -%}
+        ({{ fact_day }} in (select rebuilt_day from rebuilt_days)
+        or {{ owner_id }} in (select owner_id from rebuilt_owners))
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
