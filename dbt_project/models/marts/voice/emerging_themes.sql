@@ -81,6 +81,20 @@ scored as (
     from with_baseline
 ),
 
+judged as (
+    select
+        *,
+        coalesce(
+            weeks_of_history >= 2
+            and mentions >= {{ var('emerging_min_mentions') }}
+            and z_score >= {{ var('emerging_z') }},
+            false
+        ) as is_emerging
+    from scored
+),
+
+-- Examples only for the emerging weeks, which are all that show them: masking and ranking every
+-- comment of every week was most of this model's build.
 examples as (
     select
         theme_id,
@@ -88,52 +102,36 @@ examples as (
         string_agg(masked, ' | ' order by commented_at desc) filter (where example_no <= 3) as example_comments
     from (
         select
-            theme_id,
-            week_start,
-            commented_at,
-            {{ mask_free_text('comment_text') }} as masked,
+            t.theme_id,
+            t.week_start,
+            t.commented_at,
+            {{ mask_free_text('t.comment_text') }} as masked,
             row_number() over (
-                partition by theme_id, week_start order by commented_at desc, record_id asc
+                partition by t.theme_id, t.week_start order by t.commented_at desc, t.record_id asc
             ) as example_no
-        from themed
+        from themed as t
+        inner join judged as j on t.theme_id = j.theme_id and t.week_start = j.week_start
+        where j.is_emerging
     ) as numbered
     group by theme_id, week_start
 ),
 
 final as (
     select
-        s.week_start,
-        s.theme_id,
-        s.theme_label,
-        s.owner_function,
-        s.touchpoint,
-        s.mentions,
-        round(s.baseline, 2) as baseline,
-        s.weeks_of_history,
-        s.z_score,
-        coalesce(
-            s.weeks_of_history >= 2
-            and s.mentions >= {{ var('emerging_min_mentions') }}
-            and s.z_score >= {{ var('emerging_z') }},
-            false
-        ) as is_emerging,
+        j.week_start,
+        j.theme_id,
+        j.theme_label,
+        j.owner_function,
+        j.touchpoint,
+        j.mentions,
+        round(j.baseline, 2) as baseline,
+        j.weeks_of_history,
+        j.z_score,
+        j.is_emerging,
         e.example_comments,
         {{ built_at() }}
-    from scored as s
-    left join examples as e on s.theme_id = e.theme_id and s.week_start = e.week_start
+    from judged as j
+    left join examples as e on j.theme_id = e.theme_id and j.week_start = e.week_start
 )
 
-select
-    week_start,
-    theme_id,
-    theme_label,
-    owner_function,
-    touchpoint,
-    mentions,
-    baseline,
-    weeks_of_history,
-    z_score,
-    is_emerging,
-    case when is_emerging then example_comments end as example_comments,
-    built_at
-from final
+select * from final
