@@ -2,11 +2,12 @@
 
 The demo history is loaded and built; then one more day lands together with a late contact (two days
 after an early contact of the same customer, about the same reason, so the early one stops being a
-first-contact resolution and becomes a repeat), a corrected contact (the same id, a new outcome), and a
+first-contact resolution and becomes a repeat), a corrected contact (the same id, a new outcome and its
+note withdrawn), and a
 CRM export in which a guest's e-mail now belongs to an account, another contact's e-mail changed and an
 account moved to another relationship owner (whose whole history in manager_kpis then changes).
-After the incremental build every mart table, and the identity tables that are built incrementally, are
-compared row for row with a full refresh.
+After the incremental build every mart table, and the intermediate tables that are built incrementally,
+are compared row for row with a full refresh.
 """
 
 import csv
@@ -28,19 +29,26 @@ pytestmark = pytest.mark.integration
 BOOKKEEPING = {"built_at", "dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"}
 
 
-# The incremental identity models, compared like the marts.
-IDENTITY = ["int_identity_records", "int_identity_crm_matches", "int_customer_records_resolved"]
+# The incremental intermediate models, compared like the marts.
+INCREMENTAL = [
+    "int_identity_records",
+    "int_identity_crm_matches",
+    "int_customer_records_resolved",
+    "int_comment_theme_matches",
+    "int_comment_sentiment",
+]
 
 
 def _tables(url: str) -> dict[str, list[tuple]]:
-    """Every table in marts and the incremental identity tables, rows sorted, without bookkeeping columns."""
+    """Every table in marts and the incremental intermediate tables, rows sorted, without bookkeeping
+    columns."""
     out = {}
     with psycopg.connect(url) as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
             "where (table_schema = 'marts' and table_type = 'BASE TABLE') "
             "or (table_schema = 'intermediate' and table_name = any(%s)) order by 1, 2",
-            (IDENTITY,),
+            (INCREMENTAL,),
         ).fetchall()
         for schema, table in tables:
             columns = [
@@ -118,6 +126,18 @@ def _owner_kpis(url, owner_id):
         ).fetchall()
 
 
+def _comment_judgements(url, interaction_id):
+    """(sentiment rows, theme-matching rows) of one contact's note."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select (select count(*) from intermediate.int_comment_sentiment "
+            "        where comment_source = 'contact' and record_id = %(id)s), "
+            "       (select count(*) from intermediate.int_comment_themes "
+            "        where comment_source = 'contact' and record_id = %(id)s)",
+            {"id": interaction_id},
+        ).fetchone()
+
+
 def _resolved_by_email(url, email):
     """(customer_id, match_rule) of every record carrying this e-mail."""
     with psycopg.connect(url) as conn:
@@ -133,17 +153,19 @@ def _resolved_by_email(url, email):
 
 def _late_and_corrected_contacts(history, target, first_contact_resolutions):
     """A calls export holding a late repeat of an early first-contact resolution, and a correction of
-    another. Returns their ids."""
+    another that has a note: a new outcome, and the note withdrawn. Returns their ids."""
     files = sorted((history / "contact_centre").glob("calls_*.csv"))
     with files[1].open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     resolved = [r for r in rows if r["Call ID"] in first_contact_resolutions and r["Customer Account"]]
-    early, corrected = dict(resolved[0]), dict(resolved[1])
+    early = dict(resolved[0])
+    corrected = dict(next(r for r in resolved[1:] if r["Notes"]))
     late = dict(early)
     late["Call ID"] = "INT99999901"
     for column in ("Queue Start", "Answer Time", "End Time"):
         late[column] = early[column].replace(early["Queue Start"][:10], _two_days_after(early["Queue Start"]))
     corrected["Outcome"] = "unresolved"
+    corrected["Notes"] = ""
     with target.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -183,6 +205,7 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     early_id, corrected_id = _late_and_corrected_contacts(
         landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
     )
+    judged_before = _comment_judgements(fresh_db, corrected_id)
     load_all_entities(fresh_db, settings=settings)
     prepare_for_dbt(fresh_db, settings)
     incremental = run_dbt(fresh_db, tmp_path / "t", "build")
@@ -202,6 +225,9 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     assert owner_now == new_owner
     for owner in (old_owner, new_owner):
         assert _owner_kpis(fresh_db, owner) != kpis_before[owner], owner
+    # The withdrawn note's sentiment and themes are gone.
+    assert judged_before[0] == 1
+    assert _comment_judgements(fresh_db, corrected_id) == (0, 0)
 
     with psycopg.connect(fresh_db) as conn:
         contacts = conn.execute("select count(*) from marts.fct_contact").fetchone()[0]
@@ -226,6 +252,6 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     after_refresh = _tables(fresh_db)
 
     assert after_incremental.keys() == after_refresh.keys()
-    assert {f"intermediate.{t}" for t in IDENTITY} <= after_refresh.keys()
+    assert {f"intermediate.{t}" for t in INCREMENTAL} <= after_refresh.keys()
     for table in after_refresh:
         assert after_incremental[table] == after_refresh[table], f"{table} differs after an incremental build"

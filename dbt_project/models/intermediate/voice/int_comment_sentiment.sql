@@ -1,12 +1,42 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['comment_source', 'record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        indexes=[{'columns': ['comment_source', 'record_id']}, {'columns': ['loaded_at']}],
+        post_hook=["delete from {{ this }} where not has_comment"],
+    )
+}}
 {#
   The sentiment of every survey comment and contact note. The lexicon's: VADER's compound score
   (ops.text_sentiment, by the text's SHA-256), positive from 0.05, negative from -0.05, neutral
   between (VADER's own thresholds). The respondent's: their score's band, CSAT 4-5 / 3 / 1-2, NPS
   9-10 / 7-8 / 0-6 (KPIS.md), CES 6-7 / 4-5 / 1-3 (7 = very easy). `sentiment` is the respondent's
   where the response has a score, the lexicon's otherwise.
+
+  Incremental: a build judges the records each staging model published since the last one. Every such
+  record is selected, with or without a comment, so delete+insert replaces a corrected or erased
+  record's old row; the post-hook then drops the rows of records that have no comment (a
+  full refresh does not write them). Each text is scored before the transform, so a
+  record's lexicon score is known when it is first judged.
 #}
 with lexicon as (
     select * from {{ ref('stg_ops__text_sentiments') }}
+),
+
+responses as (
+    select * from {{ ref('stg_survey__responses') }}
+    {% if is_incremental() -%}
+        where loaded_at > {{ high_water('loaded_at', "previous.comment_source = 'survey'") }}
+    {%- endif %}
+),
+
+interactions as (
+    select * from {{ ref('stg_contact_centre__interactions') }}
+    {% if is_incremental() -%}
+        where loaded_at > {{ high_water('loaded_at', "previous.comment_source = 'contact'") }}
+    {%- endif %}
 ),
 
 comments as (
@@ -15,24 +45,30 @@ comments as (
         response_id as record_id,
         survey_type,
         score,
-        encode(sha256(convert_to(comment, 'UTF8')), 'hex') as text_hash
-    from {{ ref('stg_survey__responses') }}
-    where comment <> ''
+        case
+            when comment <> '' then encode(sha256(convert_to(comment, 'UTF8')), 'hex')
+        end as text_hash,
+        loaded_at
+    from responses
     union all
     select
         'contact' as comment_source,
         interaction_id as record_id,
         null as survey_type,
         null as score,
-        encode(sha256(convert_to(notes, 'UTF8')), 'hex') as text_hash
-    from {{ ref('stg_contact_centre__interactions') }}
-    where notes <> ''
+        case
+            when notes <> '' then encode(sha256(convert_to(notes, 'UTF8')), 'hex')
+        end as text_hash,
+        loaded_at
+    from interactions
 ),
 
 judged as (
     select
         c.comment_source,
         c.record_id,
+        c.text_hash,
+        c.loaded_at,
         l.compound as lexicon_compound,
         case
             when l.compound >= 0.05 then 'positive'
@@ -59,8 +95,13 @@ final as (
         lexicon_compound,
         lexicon_sentiment,
         score_sentiment,
-        coalesce(score_sentiment, lexicon_sentiment) as sentiment
+        coalesce(score_sentiment, lexicon_sentiment) as sentiment,
+        text_hash is not null as has_comment,
+        loaded_at
     from judged
+    {%- if not is_incremental() %}
+        where text_hash is not null
+    {%- endif %}
 )
 
 select * from final
