@@ -82,3 +82,14 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{# In manager_kpis' incremental build, on a fact table before it is joined to the owners: true for a row
+   on a rebuilt day, and for every row when some owner's scope changed (any of their facts may count);
+   in_owner_periods_rebuilt then keeps exactly the pairs to recompute. True for every row in a full build. #}
+{% macro on_day_rebuilt(fact_day) -%}
+    {%- if is_incremental() -%}
+        ({{ fact_day }} in (select rebuilt_day from rebuilt_days) or exists (select 1 from rebuilt_owners))
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -44,25 +44,6 @@ owned_customers as (
     where owner_id is not null
 ),
 
-contacts as (
-    select * from {{ ref('fct_contact') }}
-    where is_offered
-),
-
-responses as (
-    select * from {{ ref('fct_survey_response') }}
-),
-
-delivered_orders as (
-    select * from {{ ref('fct_order') }}
-    where is_delivered and promised_date is not null
-),
-
-periods as (
-    select 'week' as period_type
-    union all
-    select 'month' as period_type
-),
 {% if is_incremental() %}
     -- What the pre-hooks chose to recompute: whole periods for every owner, and owners for every period.
     rebuilt_periods as (
@@ -86,6 +67,27 @@ periods as (
         where owner_id is not null
     ),
 {% endif %}
+
+contacts as (
+    select * from {{ ref('fct_contact') }}
+    where is_offered and {{ on_day_rebuilt('contact_date') }}
+),
+
+responses as (
+    select * from {{ ref('fct_survey_response') }}
+    where {{ on_day_rebuilt('response_date') }}
+),
+
+delivered_orders as (
+    select * from {{ ref('fct_order') }}
+    where is_delivered and promised_date is not null and {{ on_day_rebuilt('promised_date') }}
+),
+
+periods as (
+    select 'week' as period_type
+    union all
+    select 'month' as period_type
+),
 
 heads as (
     select owner_id from owners
