@@ -1,6 +1,7 @@
 {# manager_kpis is incremental by (owner, period). Before an incremental build these hooks, in the
    build's own transaction, list what it recomputes in the temporary table owner_periods_rebuilt and
-   delete those rows; the model then computes exactly them again (see rebuilt_only):
+   delete those rows; the model then computes exactly them again (in_owner_periods_rebuilt and
+   on_day_rebuilt below):
    - every owner's weeks and months that hold a fact row (contact, survey response, order) written
      since the model's last build: new, reloaded and re-resolved facts all get a new built_at;
    - every period of an owner whose scope fingerprint (int_owner_scopes) is new, changed or gone.
