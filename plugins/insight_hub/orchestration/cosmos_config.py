@@ -44,5 +44,11 @@ def dbt_task_group_kwargs() -> dict:
         "execution_config": ExecutionConfig(
             invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=str(DBT_EXECUTABLE)
         ),
-        "operator_args": {"install_deps": False},
+        "operator_args": {
+            "install_deps": False,
+            # Each task builds one model, so per task: no manifest.json or run_results.json written (the
+            # manifest is the one built ahead of time; cosmos reads neither), and the relation cache filled
+            # for the model's own schemas only, not every schema of the warehouse.
+            "dbt_cmd_flags": ["--no-write-json", "--cache-selected-only"],
+        },
     }
