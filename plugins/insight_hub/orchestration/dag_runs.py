@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dag_ids", nargs="+")
     args = parser.parse_args(argv)
     status = os.fdopen(os.dup(1), "w", buffering=1)
+    # Only the start and end lines go to stdout; anything else printed there goes with stderr.
+    os.dup2(2, 1)
     ok = run_dags(args.dag_ids, args.logical_date, args.log_dir, lambda line: print(line, file=status))
     return 0 if ok else 1
 
