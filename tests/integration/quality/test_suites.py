@@ -269,3 +269,39 @@ def test_validating_many_batches_leaves_no_connection_open(fresh_db, tmp_path):
             "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
         ).fetchone()[0]
     assert others == 0
+
+
+def test_validating_many_batches_leaves_no_query_objects_behind(fresh_db, tmp_path):
+    """A long-lived process (the soak, a task staging a year of files) validates batch after batch. Each
+    validation's engines reflect the table; what they leave reachable must not add up. Before the fix,
+    SQLAlchemy kept each validation's reflection queries (hundreds of objects) until 128 were cached."""
+    import gc
+
+    from sqlalchemy.sql.selectable import Select
+
+    from insight_hub.quality.gx_runner import validate_table
+    from insight_hub.warehouse import sqlalchemy_url
+
+    _, mapping = REGISTRY.entity("agent")
+    path = tmp_path / "agents.csv"
+    path.write_text("agent_id,name,team,site,cost_per_hour\nA1,n,t,s,20\nA2,m,t,s,-1\n")
+    staged = stage_batch(fresh_db, "contact_centre", path, mapping)
+    parameters = {"volume_min": 0, "volume_max": None}
+
+    def validate_and_count() -> int:
+        validation = validate_table(
+            sqlalchemy_url(fresh_db),
+            "stage",
+            f"typed_b{staged.batch_id}",
+            SUITES / "agent.json",
+            row_count=2,
+            parameters=parameters,
+        )
+        # Each run really validated: the negative cost is found every time.
+        assert [o.unexpected_count for o in validation.row_failures] == [1]
+        gc.collect()
+        return sum(isinstance(o, Select) for o in gc.get_objects())
+
+    after_warm_up = [validate_and_count() for _ in range(3)][-1]
+    after_more = [validate_and_count() for _ in range(5)][-1]
+    assert after_more == after_warm_up
