@@ -1,6 +1,7 @@
 """Soak benchmark: many consecutive daily intervals in one long-lived process, watching for leaks.
 
     make bench-soak SCALE=0.1 DAYS=30     # 20,000 customers: a history, then 30 days one at a time
+    make bench-soak SCALE=0.5 DAYS=30 HISTORY_DAYS=335   # make bench's SCALE=1: 100,000 customers, a year
 
 The demo generator writes the sources (SCALE as in bench-hub: 1 = 200,000 customers). The history is
 loaded and built in full; then each of the last DAYS days lands and runs as a daily interval does: every
@@ -28,7 +29,6 @@ from hub import CUSTOMERS_AT_SCALE_1, dbt_build_command, fresh_database, generat
 from results_file import append_run
 
 ROOT = Path(__file__).resolve().parents[1]
-HISTORY_DAYS = 60
 MB = 1024 * 1024
 
 
@@ -81,6 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=0.1, help="1 = 200,000 customers")
     parser.add_argument("--days", type=int, default=30, help="daily intervals to run one after another")
+    parser.add_argument("--history-days", type=int, default=60, help="days loaded and built before the first")
     args = parser.parse_args()
 
     from insight_hub.demo.landing import DAY_FILE, land_history_and_last_day
@@ -92,9 +93,10 @@ def main() -> None:
     from insight_hub.warehouse.prepare import prepare_for_dbt
 
     customers = max(50, round(CUSTOMERS_AT_SCALE_1 * args.scale))
-    work = ROOT / ".local" / "bench" / f"soak-{customers}-{args.days}"
-    print(f"generating {customers:,} customers over {HISTORY_DAYS + args.days} days (cached) ...", flush=True)
-    generate(work / "gen", customers, HISTORY_DAYS + args.days)
+    work = ROOT / ".local" / "bench" / f"soak-{customers}-{args.history_days}-{args.days}"
+    total_days = args.history_days + args.days
+    print(f"generating {customers:,} customers over {total_days} days (cached) ...", flush=True)
+    generate(work / "gen", customers, total_days)
     land_history_and_last_day(work / "gen", work / "landing", work / "later", merge=True, days=args.days)
     later = sorted(p for p in (work / "later").rglob("*") if p.is_file())
     days = sorted({DAY_FILE.match(p.name)["day"] for p in later})
@@ -181,7 +183,7 @@ def main() -> None:
         {
             "scale": args.scale,
             "customers": customers,
-            "history_days": HISTORY_DAYS,
+            "history_days": args.history_days,
             "days": len(runs),
             "history": history,
             "summary": figures,
