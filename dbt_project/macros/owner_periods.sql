@@ -1,12 +1,83 @@
-{# manager_kpis is incremental by (owner, period). Before an incremental build these hooks, in the
-   build's own transaction, list what it recomputes in the temporary table owner_periods_rebuilt and
-   delete those rows; the model then computes exactly them again (in_owner_periods_rebuilt and
-   on_day_rebuilt below):
-   - every owner's weeks and months that hold a fact row (contact, survey response, order) written
-     since the model's last build: new, reloaded and re-resolved facts all get a new built_at;
-   - every period of an owner whose scope fingerprint (int_owner_scopes) is new, changed or gone.
-   A row of the table is a period (owner_id null: every owner) or an owner (period null: every period).
-   A pair that now measures nothing is deleted and not written again, as a full refresh would leave it. #}
+{# Two models count each manager's scope incrementally: int_owner_daily_counts by (owner, day) and
+   manager_kpis by (owner, period). Before an incremental build, their hooks, in the build's own
+   transaction, list what the build recomputes in a temporary table and delete those rows; the model
+   then computes exactly them again (in_owner_periods_rebuilt and on_day_rebuilt below):
+   - every owner's days that hold a fact row (contact, survey response, order) written since
+     int_owner_daily_counts' last build (new, reloaded and re-resolved facts all get a new built_at),
+     and the weeks and months of the days int_owner_daily_counts rewrote since manager_kpis' last build;
+   - every day (or period) of an owner whose scope fingerprint (int_owner_scopes) is new, changed or gone.
+   A row of the table is a day or period (owner_id null: every owner) or an owner (every day or period).
+   A pair that now counts nothing is deleted and not written again, as a full refresh would leave it. #}
+
+{# The days of the fact rows written after the model's last build. #}
+{% macro fact_days_built_since_last_build() -%}
+    last_build as (
+        select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
+    ),
+
+    fact_days as (
+        select f.contact_date as fact_day from {{ ref('fct_contact') }} as f
+        where f.built_at > (select l.built_at from last_build as l)
+        union
+        select f.response_date from {{ ref('fct_survey_response') }} as f
+        where f.built_at > (select l.built_at from last_build as l)
+        union
+        select f.promised_date from {{ ref('fct_order') }} as f
+        where f.built_at > (select l.built_at from last_build as l) and f.promised_date is not null
+    ),
+{%- endmacro %}
+
+{# The owners whose scope fingerprint differs from the one the model's rows were built with. #}
+{% macro owners_with_changed_scope() -%}
+    scopes_built as (
+        select distinct
+            owner_id,
+            scope_hash
+        from {{ this }}
+    ),
+
+    scopes_now as (
+        select
+            owner_id,
+            scope_hash
+        from {{ ref('int_owner_scopes') }}
+    ),
+
+    changed_owners as (
+        (select * from scopes_now except select * from scopes_built)
+        union
+        (select * from scopes_built except select * from scopes_now)
+    )
+{%- endmacro %}
+
+{% macro owner_days_rebuilt() -%}
+    {%- if is_incremental() %}
+        create temporary table owner_days_rebuilt on commit drop as
+        with {{ fact_days_built_since_last_build() }}
+
+        {{ owners_with_changed_scope() }}
+
+        select distinct
+            null::text as owner_id,
+            fact_day
+        from fact_days
+        union all
+        select distinct
+            owner_id,
+            null::date as fact_day
+        from changed_owners
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_owner_days_rebuilt() -%}
+    {%- if is_incremental() %}
+        delete from {{ this }} as t
+        where
+            t.fact_day in (select r.fact_day from owner_days_rebuilt as r where r.owner_id is null)
+            or t.owner_id in (select r.owner_id from owner_days_rebuilt as r where r.owner_id is not null)
+    {%- endif %}
+{%- endmacro %}
+
 {% macro owner_periods_rebuilt() -%}
     {%- if is_incremental() %}
         create temporary table owner_periods_rebuilt on commit drop as
@@ -15,35 +86,11 @@
         ),
 
         fact_days as (
-            select f.contact_date as fact_day from {{ ref('fct_contact') }} as f
-            where f.built_at > (select l.built_at from last_build as l)
-            union
-            select f.response_date from {{ ref('fct_survey_response') }} as f
-            where f.built_at > (select l.built_at from last_build as l)
-            union
-            select f.promised_date from {{ ref('fct_order') }} as f
-            where f.built_at > (select l.built_at from last_build as l) and f.promised_date is not null
+            select distinct d.fact_day from {{ ref('int_owner_daily_counts') }} as d
+            where d.built_at > (select l.built_at from last_build as l)
         ),
 
-        scopes_built as (
-            select distinct
-                owner_id,
-                scope_hash
-            from {{ this }}
-        ),
-
-        scopes_now as (
-            select
-                owner_id,
-                scope_hash
-            from {{ ref('int_owner_scopes') }}
-        ),
-
-        changed_owners as (
-            (select * from scopes_now except select * from scopes_built)
-            union
-            (select * from scopes_built except select * from scopes_now)
-        )
+        {{ owners_with_changed_scope() }}
 
         select distinct
             null::text as owner_id,
@@ -73,8 +120,9 @@
     {%- endif %}
 {%- endmacro %}
 
-{# In manager_kpis' incremental build: true for a fact row (its owner and its day) that falls in a
-   rebuilt owner or period, so only those are scanned and aggregated; every row in a full build. #}
+{# In an incremental build of either model: true for a row (its owner and its day) that falls in a
+   rebuilt owner or day, so only those are scanned and aggregated; every row in a full build. The model
+   defines rebuilt_days (rebuilt_day) and rebuilt_owners (owner_id) from its hook's table. #}
 {% macro in_owner_periods_rebuilt(owner_id, fact_day) -%}
     {%- if is_incremental() -%}
         ({{ fact_day }} in (select rebuilt_day from rebuilt_days)
@@ -84,9 +132,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# In manager_kpis' incremental build, on a fact table before it is joined to the owners: true for a row
-   on a rebuilt day, and for every row when some owner's scope changed (any of their facts may count);
-   in_owner_periods_rebuilt then keeps exactly the pairs to recompute. True for every row in a full build. #}
+{# In int_owner_daily_counts' incremental build, on a fact table before it is joined to the owners: true
+   for a row on a rebuilt day, and for every row when some owner's scope changed (any of their facts may
+   count); in_owner_periods_rebuilt then keeps exactly the pairs to recompute. True for every row in a
+   full build. #}
 {% macro on_day_rebuilt(fact_day) -%}
     {%- if is_incremental() -%}
         ({{ fact_day }} in (select rebuilt_day from rebuilt_days) or exists (select 1 from rebuilt_owners))

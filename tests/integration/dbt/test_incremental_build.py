@@ -38,6 +38,7 @@ INCREMENTAL = [
     "int_customer_records_resolved",
     "int_comment_theme_matches",
     "int_comment_sentiment",
+    "int_owner_daily_counts",
 ]
 
 
