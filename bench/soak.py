@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 import psycopg
 from hub import CUSTOMERS_AT_SCALE_1, dbt_build_command, fresh_database, generate
-from results_file import append_run
+from results_file import RESULTS_DIR, append_run
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
@@ -63,13 +63,22 @@ def dbt_build_watched(url: str, target: Path, *extra: str) -> tuple[float, float
     return time.perf_counter() - started, peak[0] / MB
 
 
-def open_connections(admin_url: str) -> tuple[int, int]:
-    """(client connections on the whole server, of them to the soak's database), not counting this query."""
-    with psycopg.connect(admin_url) as conn:
-        return conn.execute(
-            """select count(*), count(*) filter (where datname = 'bench_soak') from pg_stat_activity
-               where backend_type = 'client backend' and pid <> pg_backend_pid()"""
-        ).fetchone()
+def open_connections(admin_url: str, settle_seconds: float = 3.0) -> tuple[int, int]:
+    """(client connections on the whole server, of them to the soak's database), not counting this query.
+
+    A backend leaves pg_stat_activity a moment after its client hangs up (the extract workers have just
+    exited), so the count is taken again for up to `settle_seconds` until none is left: what remains
+    after that was left open."""
+    deadline = time.monotonic() + settle_seconds
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        while True:
+            counts = conn.execute(
+                """select count(*), count(*) filter (where datname = 'bench_soak') from pg_stat_activity
+                   where backend_type = 'client backend' and pid <> pg_backend_pid()"""
+            ).fetchone()
+            if counts[0] == 0 or time.monotonic() > deadline:
+                return counts
+            time.sleep(0.2)
 
 
 def slope(values: list[float]) -> float:
@@ -82,6 +91,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.1, help="1 = 200,000 customers")
     parser.add_argument("--days", type=int, default=30, help="daily intervals to run one after another")
     parser.add_argument("--history-days", type=int, default=60, help="days loaded and built before the first")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--bench-dir", type=Path, default=ROOT / ".local" / "bench", help="generated sources")
     args = parser.parse_args()
 
     from insight_hub.demo.landing import DAY_FILE, land_history_and_last_day
@@ -93,7 +104,7 @@ def main() -> None:
     from insight_hub.warehouse.prepare import prepare_for_dbt
 
     customers = max(50, round(CUSTOMERS_AT_SCALE_1 * args.scale))
-    work = ROOT / ".local" / "bench" / f"soak-{customers}-{args.history_days}-{args.days}"
+    work = args.bench_dir / f"soak-{customers}-{args.history_days}-{args.days}"
     total_days = args.history_days + args.days
     print(f"generating {customers:,} customers over {total_days} days (cached) ...", flush=True)
     generate(work / "gen", customers, total_days)
@@ -189,6 +200,7 @@ def main() -> None:
             "summary": figures,
             "runs": runs,
         },
+        directory=args.results_dir,
     )
     print(f"written to {out_file}")
 
