@@ -16,6 +16,7 @@ import json
 import shutil
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -26,18 +27,24 @@ CUSTOMERS_AT_SCALE_1 = 200_000
 DAYS = 167  # at the generator's 0.06 contacts per customer and day: 2 million contacts at SCALE=1
 
 
-def generate(gen: Path, customers: int, days: int) -> None:
-    """The demo sources, generated once per size (the generator is deterministic for a seed)."""
+def generate(gen: Path, customers: int, days: int, start: date | None = None) -> None:
+    """The demo sources, generated once per size and first day (the generator is deterministic for a
+    seed); without `start`, the generator's own first day."""
     from insight_hub.demo import DemoConfig
     from insight_hub.demo import generate as write_demo
 
+    demo = DemoConfig(customers=customers, days=days, **({"start": start} if start else {}))
     marker = gen / "_ground_truth" / "summary.json"
     if marker.exists():
         config = json.loads(marker.read_text())["config"]
-        if config["customers"] == customers and config["days"] == days:
+        if (config["customers"], config["days"], config["start"]) == (
+            customers,
+            days,
+            demo.start.isoformat(),
+        ):
             return
     shutil.rmtree(gen, ignore_errors=True)
-    write_demo(gen, DemoConfig(customers=customers, days=days))
+    write_demo(gen, demo)
 
 
 def load_all(url: str, settings) -> dict:

@@ -4,10 +4,11 @@
     make bench-soak SCALE=0.5 DAYS=30 HISTORY_DAYS=335   # make bench's SCALE=1: 100,000 customers, a year
 
 The demo generator writes the sources (SCALE as in bench-hub: 1 = 200,000 customers). The history is
-loaded and built in full; then each of the last DAYS days lands and runs as a daily interval does: every
-entity loaded through the product's load (stage, validate with Great Expectations, publish), the warehouse
-prepared, `dbt build` (incremental), the insight actions synced and every manager's extract written to
-the outbox (not sent). After each day it records the day's time, this process's resident memory, the
+loaded and built in full; then each of the last DAYS days (the last is yesterday) lands and runs as a
+daily interval does: every entity loaded through the product's load (stage, validate with Great
+Expectations, publish), the warehouse prepared, `dbt build` (incremental), the insight actions synced and
+the managers' extracts sent through a real SMTP server on 127.0.0.1 (so, as in production, a manager's
+message for a week is built and sent once, and the week's other days skip it). After each day it records the day's time, this process's resident memory, the
 peak memory of that day's dbt, and the connections open on the warehouse server once the day is done
 (every one of the product's own should be closed by then). The summary compares the first and last five
 days and fits a slope per day; results are appended to bench/results/soak.json.
@@ -16,11 +17,17 @@ days and fits a slope per day; results are appended to bench/results/soak.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import smtplib
+import socket
 import statistics
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import psutil
@@ -81,6 +88,40 @@ def open_connections(admin_url: str, settle_seconds: float = 3.0) -> tuple[int, 
             time.sleep(0.2)
 
 
+@contextlib.contextmanager
+def mail_server() -> Iterator[tuple[int, list[int]]]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that accepts every message: (port, sizes received).
+
+    The soak sends each day's extracts through it, as a worker does, so a manager's message for a week
+    is built and sent once, and the other days of that week skip it (as they do in production)."""
+    from aiosmtpd.controller import Controller
+
+    received: list[int] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(len(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+def smtp_send(port: int):
+    def send(message: EmailMessage) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.send_message(message)
+
+    return send
+
+
 def slope(values: list[float]) -> float:
     """Least-squares change per day."""
     return statistics.linear_regression(range(len(values)), values).slope if len(values) > 1 else 0.0
@@ -107,7 +148,8 @@ def main() -> None:
     work = args.bench_dir / f"soak-{customers}-{args.history_days}-{args.days}"
     total_days = args.history_days + args.days
     print(f"generating {customers:,} customers over {total_days} days (cached) ...", flush=True)
-    generate(work / "gen", customers, total_days)
+    # The last soaked day is yesterday: the product quarantines timestamps in the future.
+    generate(work / "gen", customers, total_days, start=date.today() - timedelta(days=total_days))
     land_history_and_last_day(work / "gen", work / "landing", work / "later", merge=True, days=args.days)
     later = sorted(p for p in (work / "later").rglob("*") if p.is_file())
     days = sorted({DAY_FILE.match(p.name)["day"] for p in later})
@@ -132,7 +174,7 @@ def main() -> None:
             MANIFEST_PATH,
             work / "outbox",
             sender_address=settings.alert_from,
-            send=None,
+            send=smtp_send(mail_port),
             workers=settings.extract_workers,
         )
         server_connections, soak_connections = open_connections(admin_url)
@@ -143,31 +185,34 @@ def main() -> None:
             "build_seconds": round(build_seconds, 1),
             "insight_seconds": round(time.perf_counter() - built, 1),
             "extracts_ready": summary.ready,
+            "extracts_sent": len(summary.sent),
             "process_rss_mb": round(me.memory_info().rss / MB, 1),
             "dbt_peak_mb": round(dbt_peak_mb, 1),
             "server_connections": server_connections,
             "soak_db_connections": soak_connections,
         }
 
-    print("loading and building the history ...", flush=True)
-    history = interval("--full-refresh")
-    print(f"  {history}", flush=True)
-    runs = []
-    for day in days:
-        for path in later:
-            if DAY_FILE.match(path.name)["day"] == day:
-                target = work / "landing" / path.relative_to(work / "later")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-        run = {"day": day, **interval()}
-        runs.append(run)
-        print(
-            f"  {day}  {run['rows']:>7,} rows  {run['seconds']:6.1f} s (load {run['load_seconds']:.1f}, dbt "
-            f"{run['build_seconds']:.1f}, insight {run['insight_seconds']:.1f})  process {run['process_rss_mb']:6.1f} MB"
-            f"  dbt {run['dbt_peak_mb']:6.1f} MB  connections {run['server_connections']}"
-            f" ({run['soak_db_connections']} to the hub)",
-            flush=True,
-        )
+    with mail_server() as (mail_port, _):
+        print("loading and building the history ...", flush=True)
+        history = interval("--full-refresh")
+        print(f"  {history}", flush=True)
+        runs = []
+        for day in days:
+            for path in later:
+                if DAY_FILE.match(path.name)["day"] == day:
+                    target = work / "landing" / path.relative_to(work / "later")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, target)
+            run = {"day": day, **interval()}
+            runs.append(run)
+            print(
+                f"  {day}  {run['rows']:>7,} rows  {run['seconds']:6.1f} s (load {run['load_seconds']:.1f}, dbt "
+                f"{run['build_seconds']:.1f}, insight {run['insight_seconds']:.1f}, {run['extracts_sent']} sent)"
+                f"  process {run['process_rss_mb']:6.1f} MB"
+                f"  dbt {run['dbt_peak_mb']:6.1f} MB  connections {run['server_connections']}"
+                f" ({run['soak_db_connections']} to the hub)",
+                flush=True,
+            )
 
     def summary_of(key: str) -> dict:
         values = [r[key] for r in runs]

@@ -43,6 +43,8 @@ def test_each_day_loads_its_own_files_and_builds(soak_run):
     days = run["runs"]
     assert len(days) == run["days"] >= 2
     assert run["history"]["rows"] > sum(d["rows"] for d in days) > 0
+    # Every manager's extract for the history's week went through the soak's SMTP server.
+    assert run["history"]["extracts_sent"] > 0
     for day in days:
         assert day["rows"] > 0, day
         assert day["build_seconds"] > 0 and day["extracts_ready"], day
