@@ -4,7 +4,7 @@
     make bench-soak SCALE=0.5 DAYS=30 HISTORY_DAYS=335   # make bench's SCALE=1: 100,000 customers, a year
 
 The demo generator writes the sources (SCALE as in bench-hub: 1 = 200,000 customers). The history is
-loaded and built in full; then each of the last DAYS days (the last is yesterday) lands and runs as a
+loaded and built in full; then each of the last DAYS days (the last file is yesterday's) lands and runs as a
 daily interval does: every entity loaded through the product's load (stage, validate with Great
 Expectations, publish), the warehouse prepared, `dbt build` (incremental), the insight actions synced and
 the managers' extracts sent through a real SMTP server on 127.0.0.1 (so, as in production, a manager's
@@ -148,8 +148,10 @@ def main() -> None:
     work = args.bench_dir / f"soak-{customers}-{args.history_days}-{args.days}"
     total_days = args.history_days + args.days
     print(f"generating {customers:,} customers over {total_days} days (cached) ...", flush=True)
-    # The last soaked day is yesterday: the product quarantines timestamps in the future.
-    generate(work / "gen", customers, total_days, start=date.today() - timedelta(days=total_days))
+    # Nothing may be dated in the future: the product quarantines such timestamps and rejects the batch.
+    # A survey response comes up to 30 hours after its contact, so the last contact day is three days
+    # ago and the last response file yesterday's.
+    generate(work / "gen", customers, total_days, start=date.today() - timedelta(days=total_days + 2))
     land_history_and_last_day(work / "gen", work / "landing", work / "later", merge=True, days=args.days)
     later = sorted(p for p in (work / "later").rglob("*") if p.is_file())
     days = sorted({DAY_FILE.match(p.name)["day"] for p in later})
