@@ -67,3 +67,18 @@
         now_resolved.built_at > {{ high_water('built_at') }}
         and now_resolved.customer_id is distinct from existing.customer_id
 {%- endmacro %}
+
+{# In a model incremental by period: true for a row (its period type and its day) in a period the build
+   recomputes, which the model lists in rebuilt_periods (period_type, period_start); true for every row
+   in a full build. The day's lower bound comes first, so PostgreSQL can read only the days from the
+   earliest rebuilt period on through an index on the day. #}
+{% macro in_period_rebuilt(period_type, day) -%}
+    {%- if is_incremental() -%}
+        ({{ day }} >= (select min(r.period_start) from rebuilt_periods as r)
+        and ({{ period_type }}, date_trunc({{ period_type }}, {{ day }})::date) in (
+            select r.period_type, r.period_start from rebuilt_periods as r
+        ))
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -39,6 +39,7 @@ INCREMENTAL = [
     "int_comment_theme_matches",
     "int_comment_sentiment",
     "int_owner_daily_counts",
+    "int_charter_measures",
 ]
 
 

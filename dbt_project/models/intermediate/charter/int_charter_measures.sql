@@ -4,7 +4,19 @@
   measured value and the count it rests on. Rates are recomputed from the daily counts and sums,
   never averaged; FCR sums the daily counts of customers, so a customer who contacted on two days
   counts twice.
+
+  Incremental by period: a build recomputes every week and month holding a day that
+  contact_centre_daily or survey_daily rewrote, or a promised delivery date of an order fct_order
+  rewrote, since this model's last build; a daily build so reads the current week and month, not
+  the whole history.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['period_type', 'period_start'],
+        incremental_strategy='delete+insert',
+    )
+}}
 {%- set measures = period_kpi_formulas() %}
 
 with contact_daily as (
@@ -26,6 +38,27 @@ periods as (
     select 'month' as period_type
 ),
 
+{% if is_incremental() %}
+    rebuilt_days as (
+        select d.contact_date as rebuilt_day from {{ ref('contact_centre_daily') }} as d
+        where d.built_at > {{ high_water('built_at') }}
+        union
+        select s.response_date from {{ ref('survey_daily') }} as s
+        where s.built_at > {{ high_water('built_at') }}
+        union
+        select o.promised_date from {{ ref('fct_order') }} as o
+        where o.built_at > {{ high_water('built_at') }} and o.promised_date is not null
+    ),
+
+    rebuilt_periods as (
+        select distinct
+            p.period_type,
+            date_trunc(p.period_type, d.rebuilt_day)::date as period_start
+        from rebuilt_days as d
+        cross join periods as p
+    ),
+{% endif %}
+
 contact_periods as (
     select
         p.period_type,
@@ -43,6 +76,7 @@ contact_periods as (
         c.customers_resolved_first_contact
     from contact_daily as c
     cross join periods as p
+    where {{ in_period_rebuilt('p.period_type', 'c.contact_date') }}
 ),
 
 contact_totals as (
@@ -77,6 +111,7 @@ survey_periods as (
         s.ces_score_total
     from survey_daily as s
     cross join periods as p
+    where {{ in_period_rebuilt('p.period_type', 's.response_date') }}
 ),
 
 survey_totals as (
@@ -105,6 +140,7 @@ delivery_totals as (
         count(*) filter (where o.is_on_time) as on_time
     from orders as o
     cross join periods as p
+    where {{ in_period_rebuilt('p.period_type', 'o.promised_date') }}
     group by p.period_type, date_trunc(p.period_type, o.promised_date)::date
 ),
 
@@ -116,7 +152,8 @@ measures as (
             {{ 'null::text' if totals == 'delivery_totals' else 'channel' }} as channel,
             '{{ kpi }}' as kpi,
             round({{ formula }}, 2) as measured_value,
-            {{ base }} as base
+            {{ base }} as base,
+            {{ built_at() }}
         from {{ totals }}
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
