@@ -68,17 +68,15 @@
         and now_resolved.customer_id is distinct from existing.customer_id
 {%- endmacro %}
 
-{# In a model incremental by period: true for a row (its period type and its day) in a period the build
-   recomputes, which the model lists in rebuilt_periods (period_type, period_start); true for every row
-   in a full build. The day's lower bound comes first, so PostgreSQL can read only the days from the
-   earliest rebuilt period on through an index on the day. #}
-{% macro in_period_rebuilt(period_type, day) -%}
+{# In a model incremental by period: joins a row, by its day, to its periods (alias p, with p.period_type).
+   A full build joins every row to every period type (the model's CTE periods); an incremental build
+   only to the periods it recomputes, listed day by day in the model's CTE rebuilt_period_days
+   (period_type, rebuilt_day). A join rather than a filter: PostgreSQL cannot estimate the rows of the
+   rebuilt periods and, given a filter, scanned the table once per rebuilt period. #}
+{% macro join_periods_rebuilt(day) -%}
     {%- if is_incremental() -%}
-        ({{ day }} >= (select min(r.period_start) from rebuilt_periods as r)
-        and ({{ period_type }}, date_trunc({{ period_type }}, {{ day }})::date) in (
-            select r.period_type, r.period_start from rebuilt_periods as r
-        ))
+        inner join rebuilt_period_days as p on {{ day }} = p.rebuilt_day
     {%- else -%}
-        true
+        cross join periods as p
     {%- endif -%}
 {%- endmacro %}

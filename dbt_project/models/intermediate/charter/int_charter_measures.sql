@@ -57,6 +57,15 @@ periods as (
         from rebuilt_days as d
         cross join periods as p
     ),
+
+    rebuilt_period_days as (
+        select
+            period_type,
+            generate_series(
+                period_start, period_start + ('1 ' || period_type)::interval - interval '1 day', interval '1 day'
+            )::date as rebuilt_day
+        from rebuilt_periods
+    ),
 {% endif %}
 
 contact_periods as (
@@ -75,8 +84,7 @@ contact_periods as (
         c.customers_handled,
         c.customers_resolved_first_contact
     from contact_daily as c
-    cross join periods as p
-    where {{ in_period_rebuilt('p.period_type', 'c.contact_date') }}
+    {{ join_periods_rebuilt('c.contact_date') }}
 ),
 
 contact_totals as (
@@ -110,8 +118,7 @@ survey_periods as (
         s.detractors,
         s.ces_score_total
     from survey_daily as s
-    cross join periods as p
-    where {{ in_period_rebuilt('p.period_type', 's.response_date') }}
+    {{ join_periods_rebuilt('s.response_date') }}
 ),
 
 survey_totals as (
@@ -139,8 +146,7 @@ delivery_totals as (
         count(*) as delivered,
         count(*) filter (where o.is_on_time) as on_time
     from orders as o
-    cross join periods as p
-    where {{ in_period_rebuilt('p.period_type', 'o.promised_date') }}
+    {{ join_periods_rebuilt('o.promised_date') }}
     group by p.period_type, date_trunc(p.period_type, o.promised_date)::date
 ),
 
