@@ -13,7 +13,9 @@ again: the daily incremental run.
 
 Stage times are the Airflow task instances' own durations, summed per stage: extract+stage (stage_*),
 validate (validate_*), publish (publish_*), dbt build (the transform DAG's dbt tasks) and extracts
-(deliver_extracts). Peak memory is the largest resident size of any one process this benchmark started
+(deliver_extracts). The extracts are e-mailed through a real SMTP server on 127.0.0.1, as in production,
+so a run whose report week was sent already builds none of them; a run whose new day completes a week
+(a Sunday) builds and sends every manager's. Peak memory is the largest resident size of any one process this benchmark started
 (Airflow, its tasks, dbt), sampled every 0.1 s; the PostgreSQL server's own processes are not counted.
 
 Beside it, in the same run and on the same server:
@@ -42,6 +44,7 @@ from pathlib import Path
 
 import psutil
 import psycopg
+from mail import mail_server
 from results_file import RESULTS_DIR, append_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +153,9 @@ def count_rows(files: list[Path]) -> int:
 # --- the product, through Airflow -------------------------------------------------------------------
 
 
-def bench_settings(home: Path, landing: Path):
+def bench_settings(home: Path, landing: Path, smtp_port: int | None = None):
+    """The product's settings for a benchmark home; with `smtp_port`, the extracts are e-mailed through the
+    SMTP server on 127.0.0.1 there (Airflow's smtp_default), as in production, instead of only written."""
     from insight_hub.settings import Settings
 
     for name in ("WAREHOUSE_URL", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "INSIGHT_HUB_PG_PORT"):
@@ -163,6 +168,11 @@ def bench_settings(home: Path, landing: Path):
             "INSIGHT_HUB_FAIL_ON_STALE_SOURCE": "false",
         }
     )
+    if smtp_port is not None:
+        os.environ["INSIGHT_HUB_SEND_EXTRACTS"] = "true"
+        os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = (
+            f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true&timeout=30&retry_limit=0"
+        )
     return Settings()
 
 
@@ -221,8 +231,9 @@ def rate(rows: int, seconds: float) -> float | None:
     return round(per_second) if per_second >= 100 else round(per_second, 1)
 
 
-def run_product(settings, label: str, sampler: PeakSampler) -> dict:
-    """One pipeline run through Airflow; its stages' seconds, rows and peak memory."""
+def run_product(settings, label: str, sampler: PeakSampler, mailed: list[int]) -> dict:
+    """One pipeline run through Airflow; its stages' seconds, rows and peak memory. `mailed` is the SMTP
+    server's list of messages received, so the e-mails this run sent are counted."""
     from insight_hub.demo import DemoConfig
     from insight_hub.pipeline import run_pipeline
     from insight_hub.warehouse import warehouse_url
@@ -230,6 +241,7 @@ def run_product(settings, label: str, sampler: PeakSampler) -> dict:
     print(f"{label}: running the pipeline through Airflow ...", flush=True)
     since = datetime.now(UTC)
     started = time.time()
+    mailed_before = len(mailed)
     run_pipeline(settings, DemoConfig(), echo=lambda line: print(f"  {line}", flush=True))
     ended = time.time()
 
@@ -246,7 +258,8 @@ def run_product(settings, label: str, sampler: PeakSampler) -> dict:
             (since,),
         ).fetchone()
         db_mb = conn.execute("select pg_database_size(current_database()) / 1048576.0").fetchone()[0]
-    # The outbox keeps earlier runs' extracts: count this run's.
+    # The outbox keeps earlier runs' extracts: count this run's. A manager's extract already sent for the
+    # week is neither built nor sent again.
     extracts = sum(1 for p in (settings.home / "outbox").rglob("*.xlsx") if p.stat().st_mtime >= started)
     stages = {}
     for stage in STAGES:
@@ -264,6 +277,7 @@ def run_product(settings, label: str, sampler: PeakSampler) -> dict:
         "rows_loaded": int(rows_loaded),
         "rows_quarantined": int(rows_quarantined),
         "extracts_written": extracts,
+        "emails_sent": len(mailed) - mailed_before,
         "database_mb": round(db_mb),
         "stages": stages,
     }
@@ -411,16 +425,15 @@ def bench_scale(scale: float, with_pandas: bool, bench_dir: Path = BENCH_DIR) ->
     generate(work / "gen", customers)
     land_history_and_last_day(work / "gen", work / "landing", work / "last_day", merge=True)
     history_files, day_files = data_files(work / "landing"), data_files(work / "last_day")
-    settings = bench_settings(bench_dir / "pipeline", work / "landing")
-    reset_databases(settings)
-
-    with PeakSampler() as sampler:
-        full = run_product(settings, f"SCALE={scale:g} full", sampler)
+    with mail_server() as (smtp_port, mailed), PeakSampler() as sampler:
+        settings = bench_settings(bench_dir / "pipeline", work / "landing", smtp_port)
+        reset_databases(settings)
+        full = run_product(settings, f"SCALE={scale:g} full", sampler, mailed)
         for path in day_files:
             target = work / "landing" / path.relative_to(work / "last_day")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-        incremental = run_product(settings, f"SCALE={scale:g} one more day", sampler)
+        incremental = run_product(settings, f"SCALE={scale:g} one more day", sampler, mailed)
 
         print(f"SCALE={scale:g}: the floor (COPY into bare tables, one SQL statement) ...", flush=True)
         floor_started = time.time()
@@ -488,7 +501,8 @@ def markdown(run: dict) -> str:
             lines += [
                 f"{title}: wall {r['wall_seconds']} s through Airflow, peak {r['peak_mb']} MB, "
                 f"database {r['database_mb']:,} MB; rows read {r['rows_read']:,} = loaded {r['rows_loaded']:,} "
-                f"+ quarantined {r['rows_quarantined']:,}; {r['extracts_written']} extracts.",
+                f"+ quarantined {r['rows_quarantined']:,}; {r['extracts_written']} extracts built, "
+                f"{r['emails_sent']} e-mails sent.",
                 "",
                 "| stage | wall s | rows/s | peak MB |",
                 "|---|---:|---:|---:|",

@@ -17,15 +17,12 @@ days and fits a slope per day; results are appended to bench/results/soak.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shutil
 import smtplib
-import socket
 import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -33,6 +30,7 @@ from pathlib import Path
 import psutil
 import psycopg
 from hub import CUSTOMERS_AT_SCALE_1, dbt_build_command, fresh_database, generate
+from mail import mail_server
 from results_file import RESULTS_DIR, append_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,32 +84,6 @@ def open_connections(admin_url: str, settle_seconds: float = 3.0) -> tuple[int, 
             if counts[0] == 0 or time.monotonic() > deadline:
                 return counts
             time.sleep(0.2)
-
-
-@contextlib.contextmanager
-def mail_server() -> Iterator[tuple[int, list[int]]]:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd) that accepts every message: (port, sizes received).
-
-    The soak sends each day's extracts through it, as a worker does, so a manager's message for a week
-    is built and sent once, and the other days of that week skip it (as they do in production)."""
-    from aiosmtpd.controller import Controller
-
-    received: list[int] = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(len(envelope.content))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
 
 
 def smtp_send(port: int):

@@ -1,0 +1,33 @@
+"""A real SMTP server on 127.0.0.1 for the benchmarks, so that the managers' extracts are sent as in
+production: a manager's message for a week is built and sent once, and a later run in the same week
+skips it."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def mail_server() -> Iterator[tuple[int, list[int]]]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that accepts every message: (port, the size of each
+    message received)."""
+    from aiosmtpd.controller import Controller
+
+    received: list[int] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(len(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
