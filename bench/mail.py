@@ -5,6 +5,7 @@ skips it."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 from collections.abc import Iterator
 
@@ -15,6 +16,8 @@ def mail_server() -> Iterator[tuple[int, list[int]]]:
     message received)."""
     from aiosmtpd.controller import Controller
 
+    # aiosmtpd logs every connection at INFO; a run sends a thousand messages.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     received: list[int] = []
 
     class Handler:
