@@ -15,8 +15,9 @@ Stage times are the Airflow task instances' own durations, summed per stage: ext
 validate (validate_*), publish (publish_*), dbt build (the transform DAG's dbt tasks) and extracts
 (deliver_extracts). The extracts are e-mailed through a real SMTP server on 127.0.0.1, as in production,
 so a run whose report week was sent already builds none of them; a run whose new day completes a week
-(a Sunday) builds and sends every manager's. Peak memory is the largest resident size of any one process this benchmark started
-(Airflow, its tasks, dbt), sampled every 0.1 s; the PostgreSQL server's own processes are not counted.
+(a Sunday) builds and sends every manager's. Peak memory is the largest resident size of any one process
+this benchmark started (Airflow, its tasks, dbt), sampled every 0.1 s; the PostgreSQL server's own
+processes are not counted.
 
 Beside it, in the same run and on the same server:
   floor   plain COPY of the same files into bare all-text tables, and one SQL statement computing
