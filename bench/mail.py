@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import smtplib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 
 
 @contextlib.contextmanager
@@ -34,3 +36,13 @@ def mail_server() -> Iterator[tuple[int, list[int]]]:
         yield port, received
     finally:
         controller.stop()
+
+
+def smtp_send(port: int) -> Callable[[EmailMessage], None]:
+    """A sender for deliver_extracts that hands each message to the SMTP server on 127.0.0.1:`port`."""
+
+    def send(message: EmailMessage) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.send_message(message)
+
+    return send

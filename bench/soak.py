@@ -8,29 +8,28 @@ loaded and built in full; then each of the last DAYS days (the last file is yest
 daily interval does: every entity loaded through the product's load (stage, validate with Great
 Expectations, publish), the warehouse prepared, `dbt build` (incremental), the insight actions synced and
 the managers' extracts sent through a real SMTP server on 127.0.0.1 (so, as in production, a manager's
-message for a week is built and sent once, and the week's other days skip it). After each day it records the day's time, this process's resident memory, the
-peak memory of that day's dbt, and the connections open on the warehouse server once the day is done
-(every one of the product's own should be closed by then). The summary compares the first and last five
-days and fits a slope per day; results are appended to bench/results/soak.json.
+message for a week is built and sent once, and the week's other days skip it). After each day it records
+the day's time, this process's resident memory, the peak memory of that day's dbt, and the connections
+open on the warehouse server once the day is done (every one of the product's own should be closed by
+then). The summary compares the first and last five days and fits a slope per day; results are appended
+to bench/results/soak.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import smtplib
 import statistics
 import subprocess
 import threading
 import time
 from datetime import date, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import psutil
 import psycopg
 from hub import CUSTOMERS_AT_SCALE_1, dbt_build_command, fresh_database, generate
-from mail import mail_server
+from mail import mail_server, smtp_send
 from results_file import RESULTS_DIR, append_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,14 +83,6 @@ def open_connections(admin_url: str, settle_seconds: float = 3.0) -> tuple[int, 
             if counts[0] == 0 or time.monotonic() > deadline:
                 return counts
             time.sleep(0.2)
-
-
-def smtp_send(port: int):
-    def send(message: EmailMessage) -> None:
-        with smtplib.SMTP("127.0.0.1", port) as client:
-            client.send_message(message)
-
-    return send
 
 
 def slope(values: list[float]) -> float:

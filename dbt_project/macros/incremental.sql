@@ -80,3 +80,22 @@
         cross join periods as p
     {%- endif -%}
 {%- endmacro %}
+
+{# CTEs last_build and fact_days (fact_day): the days of the fact rows (contacts, survey responses, orders'
+   promised dates) written after the model's last build; the daily marts rebuilt exactly these days. #}
+{% macro fact_days_built_since_last_build() -%}
+    last_build as (
+        select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
+    ),
+
+    fact_days as (
+        select f.contact_date as fact_day from {{ ref('fct_contact') }} as f
+        where f.built_at > (select l.built_at from last_build as l)
+        union
+        select f.response_date from {{ ref('fct_survey_response') }} as f
+        where f.built_at > (select l.built_at from last_build as l)
+        union
+        select f.promised_date from {{ ref('fct_order') }} as f
+        where f.built_at > (select l.built_at from last_build as l) and f.promised_date is not null
+    ),
+{%- endmacro %}

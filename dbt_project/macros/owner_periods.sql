@@ -9,24 +9,6 @@
    A row of the table is a day or period (owner_id null: every owner) or an owner (every day or period).
    A pair that now counts nothing is deleted and not written again, as a full refresh would leave it. #}
 
-{# The days of the fact rows written after the model's last build. #}
-{% macro fact_days_built_since_last_build() -%}
-    last_build as (
-        select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
-    ),
-
-    fact_days as (
-        select f.contact_date as fact_day from {{ ref('fct_contact') }} as f
-        where f.built_at > (select l.built_at from last_build as l)
-        union
-        select f.response_date from {{ ref('fct_survey_response') }} as f
-        where f.built_at > (select l.built_at from last_build as l)
-        union
-        select f.promised_date from {{ ref('fct_order') }} as f
-        where f.built_at > (select l.built_at from last_build as l) and f.promised_date is not null
-    ),
-{%- endmacro %}
-
 {# The owners whose scope fingerprint differs from the one the model's rows were built with. #}
 {% macro owners_with_changed_scope() -%}
     scopes_built as (

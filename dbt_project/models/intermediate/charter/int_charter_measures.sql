@@ -5,9 +5,9 @@
   never averaged; FCR sums the daily counts of customers, so a customer who contacted on two days
   counts twice.
 
-  Incremental by period: a build recomputes every week and month holding a day that
-  contact_centre_daily or survey_daily rewrote, or a promised delivery date of an order fct_order
-  rewrote, since this model's last build; a daily build so reads the current week and month, not
+  Incremental by period: a build recomputes every week and month holding a day of a contact or
+  survey response (so a day contact_centre_daily or survey_daily rewrote), or a promised delivery
+  date of an order, written since this model's last build; a daily build so reads the current week and month, not
   the whole history.
 #}
 {{
@@ -17,6 +17,7 @@
         incremental_strategy='delete+insert',
     )
 }}
+-- depends_on: {{ ref('fct_contact') }}, {{ ref('fct_survey_response') }}
 {%- set measures = period_kpi_formulas() %}
 
 with contact_daily as (
@@ -39,22 +40,13 @@ periods as (
 ),
 
 {% if is_incremental() %}
-    rebuilt_days as (
-        select d.contact_date as rebuilt_day from {{ ref('contact_centre_daily') }} as d
-        where d.built_at > {{ high_water('built_at') }}
-        union
-        select s.response_date from {{ ref('survey_daily') }} as s
-        where s.built_at > {{ high_water('built_at') }}
-        union
-        select o.promised_date from {{ ref('fct_order') }} as o
-        where o.built_at > {{ high_water('built_at') }} and o.promised_date is not null
-    ),
+    {{ fact_days_built_since_last_build() }}
 
     rebuilt_periods as (
         select distinct
             p.period_type,
-            date_trunc(p.period_type, d.rebuilt_day)::date as period_start
-        from rebuilt_days as d
+            date_trunc(p.period_type, d.fact_day)::date as period_start
+        from fact_days as d
         cross join periods as p
     ),
 
