@@ -8,8 +8,17 @@ import contextlib
 import logging
 import smtplib
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -27,15 +36,37 @@ def mail_server() -> Iterator[tuple[int, list[int]]]:
             received.append(len(envelope.content))
             return "250 OK"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield port, received
     finally:
         controller.stop()
+
+
+@contextlib.contextmanager
+def mail_server_process(timeout: float = 30.0) -> Iterator[int]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, discarding every message) in a process of its own:
+    its port. A benchmark that watches its own memory runs the server apart, as production does, so
+    that the server's buffers are not counted as the product's."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the SMTP server on 127.0.0.1:{port} did not start (exit {server.poll()})")
+            time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def smtp_send(port: int) -> Callable[[EmailMessage], None]:

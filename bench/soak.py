@@ -7,17 +7,19 @@ The demo generator writes the sources (SCALE as in bench-hub: 1 = 200,000 custom
 loaded and built in full; then each of the last DAYS days (the last file is yesterday's) lands and runs as a
 daily interval does: every entity loaded through the product's load (stage, validate with Great
 Expectations, publish), the warehouse prepared, `dbt build` (incremental), the insight actions synced and
-the managers' extracts sent through a real SMTP server on 127.0.0.1 (so, as in production, a manager's
-message for a week is built and sent once, and the week's other days skip it). After each day it records
-the day's time, this process's resident memory, the peak memory of that day's dbt, and the connections
-open on the warehouse server once the day is done (every one of the product's own should be closed by
-then). The summary compares the first and last five days and fits a slope per day; results are appended
+the managers' extracts sent through a real SMTP server on 127.0.0.1, in a process of its own as in
+production (so a manager's message for a week is built and sent once, and the week's other days skip
+it). After each day it records the day's time, this process's resident memory and its count of Python
+objects the garbage collector tracks (a leak of objects grows it; memory the allocator keeps for reuse
+does not), the peak memory of that day's dbt, and the connections open on the warehouse server once the
+day is done (every one of the product's own should be closed by then). The summary compares the first and last five days and fits a slope per day; results are appended
 to bench/results/soak.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import shutil
 import statistics
 import subprocess
@@ -29,7 +31,7 @@ from pathlib import Path
 import psutil
 import psycopg
 from hub import CUSTOMERS_AT_SCALE_1, dbt_build_command, fresh_database, generate
-from mail import mail_server, smtp_send
+from mail import mail_server_process, smtp_send
 from results_file import RESULTS_DIR, append_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,6 +145,7 @@ def main() -> None:
             workers=settings.extract_workers,
         )
         server_connections, soak_connections = open_connections(admin_url)
+        gc.collect()
         return {
             "rows": rows,
             "seconds": round(time.perf_counter() - started, 1),
@@ -152,12 +155,13 @@ def main() -> None:
             "extracts_ready": summary.ready,
             "extracts_sent": len(summary.sent),
             "process_rss_mb": round(me.memory_info().rss / MB, 1),
+            "python_objects": len(gc.get_objects()),
             "dbt_peak_mb": round(dbt_peak_mb, 1),
             "server_connections": server_connections,
             "soak_db_connections": soak_connections,
         }
 
-    with mail_server() as (mail_port, _):
+    with mail_server_process() as mail_port:
         print("loading and building the history ...", flush=True)
         history = interval("--full-refresh")
         print(f"  {history}", flush=True)
@@ -173,7 +177,7 @@ def main() -> None:
             print(
                 f"  {day}  {run['rows']:>7,} rows  {run['seconds']:6.1f} s (load {run['load_seconds']:.1f}, dbt "
                 f"{run['build_seconds']:.1f}, insight {run['insight_seconds']:.1f}, {run['extracts_sent']} sent)"
-                f"  process {run['process_rss_mb']:6.1f} MB"
+                f"  process {run['process_rss_mb']:6.1f} MB, {run['python_objects']:,} objects"
                 f"  dbt {run['dbt_peak_mb']:6.1f} MB  connections {run['server_connections']}"
                 f" ({run['soak_db_connections']} to the hub)",
                 flush=True,
@@ -189,7 +193,8 @@ def main() -> None:
         }
 
     figures = {
-        key: summary_of(key) for key in ("seconds", "process_rss_mb", "dbt_peak_mb", "server_connections")
+        key: summary_of(key)
+        for key in ("seconds", "process_rss_mb", "python_objects", "dbt_peak_mb", "server_connections")
     }
     print()
     print(f"{len(runs)} daily intervals at {customers:,} customers:")
