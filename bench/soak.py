@@ -12,8 +12,8 @@ production (so a manager's message for a week is built and sent once, and the we
 it). After each day it records the day's time, this process's resident memory and its count of Python
 objects the garbage collector tracks (a leak of objects grows it; memory the allocator keeps for reuse
 does not), the peak memory of that day's dbt, and the connections open on the warehouse server once the
-day is done (every one of the product's own should be closed by then). The summary compares the first and last five days and fits a slope per day; results are appended
-to bench/results/soak.json.
+day is done (every one of the product's own should be closed by then). The summary compares the first
+and last five days and fits a slope per day; results are appended to bench/results/soak.json.
 """
 
 from __future__ import annotations

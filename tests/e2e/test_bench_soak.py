@@ -51,7 +51,8 @@ def test_each_day_loads_its_own_files_and_builds(soak_run):
         parts = day["load_seconds"] + day["build_seconds"] + day["insight_seconds"]
         assert day["seconds"] >= parts - 0.15, day  # each figure is rounded to 0.1 s
         assert day["process_rss_mb"] > 50 and day["dbt_peak_mb"] > 50, day
-        assert day["python_objects"] > 10_000, day  # Great Expectations and dbt's imports alone hold more
+        # Great Expectations' imports alone hold more (dbt runs in a process of its own).
+        assert day["python_objects"] > 10_000, day
         assert day["day"] in stdout
 
 
