@@ -1,8 +1,9 @@
 """Transform: builds the customer-information hub with dbt (staging -> intermediate -> marts).
 
-Runs whenever any raw entity Asset is updated; one cosmos task per model builds
-it and runs its tests. Then the insight actions the new data calls for are raised (and cleared ones
-closed). Updates the marts Asset when all that passes.
+Runs whenever any raw entity Asset is updated; one `dbt build` of the project (cosmos' watcher mode)
+builds every model and runs its tests, and a task per model, and per model's tests, reports what that
+build did to it. Then the insight actions the new data calls for are raised (and cleared ones closed).
+Updates the marts Asset when all that passes.
 """
 
 import pendulum
@@ -12,7 +13,7 @@ from cosmos import DbtTaskGroup
 
 from insight_hub.orchestration.alerts import deadline_alert, with_failure_alerts
 from insight_hub.orchestration.assets import MARTS_ASSET, all_raw_assets
-from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
+from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs, run_producer_first
 from insight_hub.settings import get_settings
 
 
@@ -40,6 +41,7 @@ def transform():
         return sync_actions_task()
 
     hub = DbtTaskGroup(group_id="hub", **dbt_task_group_kwargs())
+    run_producer_first(hub)
     marts_published = EmptyOperator(task_id="marts_published", outlets=[MARTS_ASSET])
 
     prepare_warehouse() >> hub >> sync_actions() >> marts_published

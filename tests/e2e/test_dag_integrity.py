@@ -69,18 +69,21 @@ def test_dags_import_without_errors_or_io(tmp_path):
         for entity in ("account", "contact", "owner")
     ]
     assert result["dags"]["source_crm"]["outlets"] == ["raw.account", "raw.contact", "raw.owner"]
-    # cosmos rendered one task per dbt model from the manifest (`dbt build` of the model: it, then its
-    # tests), the snapshot, and a task for each test that reads two models, after both.
+    # cosmos rendered one `dbt build` of the whole project (the watcher producer), and from the manifest a
+    # task per model and snapshot reporting what that build did to it (`<model>.run` beside its tests'
+    # `<model>.test`, or `<model>_run` for a model without tests), and a task for each test that reads two
+    # models, after both.
     transform_tasks = result["dags"]["transform"]["tasks"]
     manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert {
-        t.removeprefix("hub.").removesuffix("_model_build")
+        t.removeprefix("hub.").removesuffix(".run").removesuffix("_run")
         for t in transform_tasks
-        if t.endswith("_model_build")
+        if t.endswith((".run", "_run"))
     } == models
-    assert "hub.dim_customer_history_snapshot_build" in transform_tasks
-    assert "hub.customer_health_history_snapshot_build" in transform_tasks
+    assert {"hub.dbt_producer_watcher", "hub.dbt_producer_watcher_done"} < set(transform_tasks)
+    assert "hub.dim_customer_history.snapshot" in transform_tasks
+    assert "hub.customer_health_history.snapshot" in transform_tasks
     assert {"prepare_warehouse", "sync_actions", "marts_published"} < set(transform_tasks)
     assert "hub.relationships_fct_order_line_order_id__order_id__ref_fct_order__test" in transform_tasks
     assert result["dags"]["transform"]["outlets"] == ["marts"]

@@ -9,7 +9,8 @@ import yaml
 
 from insight_hub.demo import DemoConfig
 from insight_hub.identity.evaluate import evaluate as evaluate_identity
-from insight_hub.pipeline import run_pipeline
+from insight_hub.pipeline import PipelineFailed, run_pipeline
+from insight_hub.warehouse import AIRFLOW_DB, embedded_server
 from tests.conftest import ROOT, make_settings
 
 pytestmark = pytest.mark.e2e
@@ -17,13 +18,16 @@ pytestmark = pytest.mark.e2e
 DEMO = DemoConfig(customers=300, days=4, seed=5, invalid_rate=0.02)
 
 
+def _run_settings(settings):
+    return make_settings(settings.home, INSIGHT_HUB_MAX_REJECT_SHARE=0.5, INSIGHT_HUB_PG_PORT=0)
+
+
 @pytest.fixture(scope="module")
 def pipeline_run(settings, warehouse):
     # Broken rows are injected at 2 %; small daily files could pass the 10 % batch limit by chance,
     # so the limit is raised: this test is about rows accounted for, not about rejection.
-    run_settings = make_settings(settings.home, INSIGHT_HUB_MAX_REJECT_SHARE=0.5, INSIGHT_HUB_PG_PORT=0)
-    report = run_pipeline(run_settings, DEMO, echo=lambda *_: None)
-    truth_dir = run_settings.landing_dir / "_ground_truth"
+    report = run_pipeline(_run_settings(settings), DEMO, echo=lambda *_: None)
+    truth_dir = _run_settings(settings).landing_dir / "_ground_truth"
     return report, truth_dir
 
 
@@ -195,3 +199,37 @@ def test_charter_compliance_measures_each_promise_from_the_contacts(pipeline_run
     assert promises == {p["id"] for p in charter["promises"]}
     assert measured == direct and len(measured) >= 1
     assert sum(kept) > 0
+
+
+def test_a_failing_dbt_test_fails_the_build_and_stops_the_transform(pipeline_run, settings):
+    """An agent without an id reaches staging (raw tables keep what the source sent); the one `dbt build`
+    fails `not_null` on `stg_contact_centre__agents`. Runs last: the row is removed afterwards."""
+    report, _ = pipeline_run
+    run_settings = _run_settings(settings)
+    with psycopg.connect(report.warehouse, autocommit=True) as conn:
+        conn.execute(
+            """insert into raw.agent (agent_id, agent_name, _batch_id, _batch_key, _record_no, _loaded_at)
+               select null, 'agent without an id', _batch_id, _batch_key, -1, now() from raw.agent limit 1"""
+        )
+    try:
+        with pytest.raises(PipelineFailed, match="DAG transform finished failed"):
+            run_pipeline(run_settings, DEMO, echo=lambda *_: None, dag_ids=["transform"])
+    finally:
+        with psycopg.connect(report.warehouse, autocommit=True) as conn:
+            conn.execute("delete from raw.agent where agent_id is null")
+    with psycopg.connect(embedded_server(run_settings).url(AIRFLOW_DB)) as conn:
+        states = dict(
+            conn.execute(
+                """select task_id, state from task_instance where dag_id = 'transform' and run_id =
+                   (select run_id from dag_run where dag_id = 'transform' order by id desc limit 1)"""
+            ).fetchall()
+        )
+    # The build failed on the test and did not build what reads the model; the transform run failed
+    # without reporting any model built or publishing the marts.
+    log = (run_settings.home / "logs" / "transform.log").read_text()
+    assert "FAIL 1 not_null_stg_contact_centre__agents_agent_id" in log
+    assert "SKIP relation marts.dim_agent" in log
+    assert states["hub.dbt_producer_watcher"] == "failed"
+    assert states["hub.stg_contact_centre__agents.run"] == "upstream_failed"
+    assert states["hub.dim_agent.run"] == "upstream_failed"
+    assert states["marts_published"] == "upstream_failed"

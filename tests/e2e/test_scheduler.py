@@ -130,16 +130,17 @@ def test_the_asset_chain_triggers_exactly_one_transform_that_builds_the_marts(sc
         runs[0][0],
     )
     assert consumed == [("raw.interaction",)]
-    # Every task succeeded: one per model and the snapshot (each `dbt build` of one node), one per test
-    # that reads two models, and the three of the product's own (prepare, sync actions, publish).
+    # Every task succeeded: the one `dbt build` and the task that closes it; one per model and snapshot,
+    # and one for the tests of each that has tests of its own; one per test that reads two models; and
+    # the three of the product's own (prepare, sync actions, publish).
     manifest = json.loads(MANIFEST_PATH.read_text())
     nodes = manifest["nodes"].values()
-    built = sum(1 for n in nodes if n["resource_type"] in ("model", "snapshot"))
-    detached = sum(
-        1 for n in nodes if n["resource_type"] == "test" and len(set(n["depends_on"]["nodes"])) > 1
-    )
+    built = {n["unique_id"] for n in nodes if n["resource_type"] in ("model", "snapshot")}
+    tests_parents = [set(n["depends_on"]["nodes"]) & built for n in nodes if n["resource_type"] == "test"]
+    detached = sum(1 for parents in tests_parents if len(parents) > 1)
+    tested = len({next(iter(parents)) for parents in tests_parents if len(parents) == 1})
     task_states = query("select state, count(*) from task_instance where dag_id = 'transform' group by state")
-    assert dict(task_states) == {"success": built + detached + 3}
+    assert dict(task_states) == {"success": 2 + len(built) + tested + detached + 3}
     with psycopg.connect(scheduled_day["url"]) as conn:
         last_call_day, contacts, raw_contacts = conn.execute(
             """select (select max(contact_date) from marts.fct_contact),
