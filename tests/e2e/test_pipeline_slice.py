@@ -26,9 +26,9 @@ def _run_settings(settings):
 def pipeline_run(settings, warehouse):
     # Broken rows are injected at 2 %; small daily files could pass the 10 % batch limit by chance,
     # so the limit is raised: this test is about rows accounted for, not about rejection.
-    report = run_pipeline(_run_settings(settings), DEMO, echo=lambda *_: None)
-    truth_dir = _run_settings(settings).landing_dir / "_ground_truth"
-    return report, truth_dir
+    run_settings = _run_settings(settings)
+    report = run_pipeline(run_settings, DEMO, echo=lambda *_: None)
+    return report, run_settings.landing_dir / "_ground_truth"
 
 
 def test_every_dag_run_succeeded(pipeline_run):

@@ -33,8 +33,7 @@ def dbt_task_group_kwargs() -> dict:
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             # A task per model and one per model's tests, each reporting what the single `dbt build` did
-            # to it; a failing test fails its task and stops the tasks of the models that depend on it,
-            # as dbt skips those models.
+            # to it (see run_producer_first for a build that fails).
             test_behavior=TestBehavior.AFTER_EACH,
             # A test that reads two models (relationships) is reported after both, not after the first.
             should_detach_multiple_parents_tests=True,

@@ -28,10 +28,10 @@ from insight_hub.warehouse.schema import DDL_LOCK
 
 READER_ROLES = ("bi_reader", "pii_reader")
 # The schemas the dbt project builds into (its `+schema` configs), and the roles that may use each. They
-# are created here, before any dbt runs, because the transform may run several dbt at once (a model's task
-# rebuilds its model itself when the one `dbt build` failed before reaching it): each would otherwise create
-# its schema and grant USAGE itself, and concurrent CREATE SCHEMA or GRANT on
-# one schema fail in PostgreSQL ("duplicate key value", "tuple concurrently updated").
+# are created here, before any dbt runs, because the transform may run several dbt at once (after a retried
+# or cleared build, each model's task builds its model itself): each would otherwise create its schema and
+# grant USAGE itself, and concurrent CREATE SCHEMA or GRANT on one schema fail in PostgreSQL ("duplicate key
+# value", "tuple concurrently updated").
 DBT_SCHEMAS: dict[str, tuple[str, ...]] = {
     "staging": (),
     "intermediate": (),
