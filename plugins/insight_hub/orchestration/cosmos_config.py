@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+from insight_hub.orchestration.environment import installed_executable
 from insight_hub.settings import PROJECT_ROOT, get_settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
-# dbt installed beside the interpreter running Airflow (the project's virtualenv or the image's).
-DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+# dbt as installed with Airflow; the one `dbt build` runs it as a process of its own.
+DBT_EXECUTABLE = installed_executable("dbt")
 # Models dbt builds at once: as many as dbt_project/profiles.yml gives the dbt CLI.
 DBT_THREADS = 4
 

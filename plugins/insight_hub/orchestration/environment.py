@@ -57,9 +57,16 @@ def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
     return env
 
 
+def installed_executable(name: str) -> str:
+    """A console script of an installed package: the one beside this interpreter (the project's
+    virtualenv), else the one on PATH (an image may install packages' scripts elsewhere, such as a
+    user's ~/.local/bin)."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
 def airflow_executable() -> str:
-    local = Path(sys.executable).parent / "airflow"
-    return str(local) if local.exists() else (shutil.which("airflow") or "airflow")
+    return installed_executable("airflow")
 
 
 def run_airflow(args: list[str], env: dict[str, str], log_file: Path) -> str:
