@@ -64,6 +64,23 @@ class RunningAirflow:
     def cli(self, *args: str) -> str:
         return run_airflow(list(args), self.env, self.logs / f"cli-{'-'.join(args[:2])}.log")
 
+    def run_states(self) -> str:
+        """Every DAG run's state, and each task instance that did not succeed or skip: where a run
+        stopped, put ahead of the log tails so a truncated failure message still shows it."""
+        try:
+            runs = self.query("select dag_id, run_id, state from dag_run order by id")
+            tasks = self.query(
+                "select dag_id, task_id, state, try_number from task_instance "
+                "where state is distinct from 'success' and state is distinct from 'skipped' "
+                "order by dag_id, task_id"
+            )
+        except psycopg.Error as exc:
+            return f"--- run states: metadata database not readable ({exc})"
+        lines = [f"--- DAG runs: {len(runs)}", *(f"{d} {r} {s}" for d, r, s in runs)]
+        lines += [f"--- tasks not succeeded or skipped: {len(tasks)}"]
+        lines += [f"{d}.{t} {s} (try {n})" for d, t, s, n in tasks[:40]]
+        return "\n".join(lines)
+
     def log_tails(self, lines: int = 12) -> str:
         return "\n".join(
             f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -79,9 +96,14 @@ class RunningAirflow:
             if result:
                 return result
             dead = {name: p.returncode for name, p in self.procs.items() if p.poll() is not None}
-            assert not dead, f"Airflow components exited while waiting for {what}: {dead}\n{self.log_tails()}"
+            assert not dead, (
+                f"Airflow components exited while waiting for {what}: {dead}\n"
+                f"{self.run_states()}\n{self.log_tails()}"
+            )
             time.sleep(interval)
-        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{self.log_tails()}")
+        raise AssertionError(
+            f"timed out after {timeout:.0f}s waiting for {what}\n{self.run_states()}\n{self.log_tails()}"
+        )
 
     def wait_for_dags(self, *dag_ids: str) -> None:
         self.wait_for(

@@ -33,8 +33,12 @@ def dbt_task_group_kwargs() -> dict:
             # A task per model and one per model's tests, each reporting what the single `dbt build` did
             # to it (see run_producer_first for a build that fails).
             test_behavior=TestBehavior.AFTER_EACH,
-            # A test that reads two models (relationships) is reported after both, not after the first.
-            should_detach_multiple_parents_tests=True,
+            # A test that reads two models (relationships) is reported by the tests task of each: the build
+            # counts it among both models' tests. A task of its own would have no result to read (the build
+            # reports tests per model), so it would defer to the triggerer on every run, and Airflow can fail
+            # a task whose trigger fires at once (apache/airflow#72716: the worker's exit on deferring is
+            # taken as the resumed task's end).
+            should_detach_multiple_parents_tests=False,
             # The product's own Assets (raw.<entity>, marts) are its contract with downstream DAGs; cosmos
             # would add one per model, named by the warehouse's host and port.
             emit_datasets=False,
