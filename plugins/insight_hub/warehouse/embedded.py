@@ -36,6 +36,27 @@ def _pg_bin_path() -> Path:
     return POSTGRES_BIN_PATH
 
 
+def _is_postgres_process(pid: int) -> bool:
+    """Whether `pid` (from a data directory's postmaster.pid) is a live PostgreSQL server. The lock file
+    outlives a server that was killed or a machine that restarted, and its pid may by then belong to
+    another process; where /proc shows the command, that process must be `postgres`."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, under another user (the service user)
+    if not Path("/proc/self/cmdline").exists():
+        return True
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except FileNotFoundError:
+        return False  # ended since
+    except OSError:
+        return True
+    return Path(command.decode(errors="replace")).name in ("postgres", "postmaster")
+
+
 def _bin(name: str) -> str:
     return str(_pg_bin_path() / name)
 
@@ -193,15 +214,7 @@ class EmbeddedPostgres:
         lines = pid_file.read_text().splitlines()
         pid = int(lines[0]) if lines and lines[0].strip().isdigit() else None
         port = int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
-        alive = False
-        if pid is not None:
-            try:
-                os.kill(pid, 0)
-                alive = True
-            except ProcessLookupError:
-                alive = False
-            except PermissionError:
-                alive = True
+        alive = pid is not None and _is_postgres_process(pid)
         return ServerStatus(alive, port if alive else None, pid if alive else None, self.data_dir)
 
     def start(self) -> ServerStatus:

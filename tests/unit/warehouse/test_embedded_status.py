@@ -1,0 +1,46 @@
+"""Whether the embedded server is running is read from its data directory's lock file (postmaster.pid),
+which outlives a server that was killed or a machine that restarted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from insight_hub.warehouse import EmbeddedPostgres
+
+
+def _lock_file(server: EmbeddedPostgres, pid: int, port: int = 5999) -> None:
+    # The fields PostgreSQL writes, one per line: pid, data directory, start time, port, socket folder.
+    server.data_dir.mkdir(parents=True)
+    (server.data_dir / "postmaster.pid").write_text(f"{pid}\n{server.data_dir}\n1764748800\n{port}\n/tmp\n")
+
+
+def test_a_lock_file_whose_pid_now_belongs_to_another_program_is_not_a_running_server(tmp_path):
+    # After a restart the lock file's pid can name any process: here, a live Python one.
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        server = EmbeddedPostgres(tmp_path / "pg", preferred_port=0)
+        _lock_file(server, other.pid)
+        status = server.status()
+    finally:
+        other.kill()
+        other.wait()
+    assert (status.running, status.pid, status.port) == (False, None, None)
+
+
+def test_a_lock_file_of_an_ended_process_is_not_a_running_server(tmp_path):
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    server = EmbeddedPostgres(tmp_path / "pg", preferred_port=0)
+    _lock_file(server, ended.pid)
+    assert server.status().running is False
+
+
+def test_the_running_session_server_is_seen_with_its_pid_and_port(warehouse, settings):
+    from insight_hub.warehouse import embedded_server
+
+    status = embedded_server(settings).status()
+    assert status.running
+    assert f":{status.port}/" in warehouse
+    with open(f"/proc/{status.pid}/cmdline", "rb") as cmdline:
+        assert cmdline.read().split(b"\0")[0].endswith(b"/postgres")
