@@ -1,6 +1,7 @@
 """Extracts benchmark: build the first N managers' extracts (e-mail, charts, workbook) against the
 warehouse `make bench` left under .local/bench/pipeline, in one process and then with each worker count
-asked for, and report the time per extract. Nothing is sent or written to an outbox.
+asked for, and report the time per extract. Nothing is sent; each extract is written to a temporary
+outbox, as the insight task writes it.
 
     make bench SCALE=1                      # once: the warehouse, with its 1,004 managers
     make bench-extracts MANAGERS=200 WORKERS=1,2
@@ -11,7 +12,9 @@ Results are appended to bench/results/extracts.json.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import psycopg
 from pipeline import BENCH_DIR, bench_settings
@@ -48,7 +51,13 @@ def main() -> None:
     results = []
     for workers in [int(w) for w in args.workers.split(",") if w.strip()]:
         started = time.perf_counter()
-        built = sum(1 for _ in build_extracts(url, todo, week, readiness, settings.alert_from, workers))
+        with tempfile.TemporaryDirectory() as outbox:
+            built = sum(
+                1
+                for _ in build_extracts(
+                    url, todo, week, readiness, settings.alert_from, Path(outbox), workers
+                )
+            )
         seconds = time.perf_counter() - started
         results.append(
             {

@@ -12,7 +12,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from email.message import EmailMessage
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from insight_hub.insight.deliver import Outgoing
 
 
 def _free_port() -> int:
@@ -69,11 +72,11 @@ def mail_server_process(timeout: float = 30.0) -> Iterator[int]:
         server.wait(timeout=10)
 
 
-def smtp_send(port: int) -> Callable[[EmailMessage], None]:
+def smtp_send(port: int) -> Callable[[Outgoing], None]:
     """A sender for deliver_extracts that hands each message to the SMTP server on 127.0.0.1:`port`."""
 
-    def send(message: EmailMessage) -> None:
+    def send(outgoing: Outgoing) -> None:
         with smtplib.SMTP("127.0.0.1", port) as client:
-            client.send_message(message)
+            client.sendmail(outgoing.sender, [outgoing.recipient], outgoing.data)
 
     return send

@@ -86,10 +86,13 @@ def run_dbt(url: str, target: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @contextmanager
-def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[tuple[int, list]]:
+def smtp_server(
+    credentials: tuple[str, str] | None = None, smtputf8: bool = False
+) -> Iterator[tuple[int, list]]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (port, messages received as email.message objects).
 
-    With `credentials` (login, password) it refuses mail from a client that has not logged in with them."""
+    With `credentials` (login, password) it refuses mail from a client that has not logged in with them;
+    with `smtputf8` it takes addresses that are not ASCII (RFC 6531)."""
     import email
     import socket
 
@@ -102,6 +105,7 @@ def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[tuple[in
         async def handle_DATA(self, server, session, envelope):
             message = email.message_from_bytes(envelope.content)
             message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            message["X-Envelope-From"] = envelope.mail_from
             received.append(message)
             return "250 OK"
 
@@ -120,7 +124,7 @@ def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[tuple[in
         if credentials
         else {}
     )
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port, **auth)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8, **auth)
     controller.start()
     try:
         yield port, received

@@ -12,8 +12,10 @@ sends only what is not recorded yet, so each manager gets one extract per week (
 not fit, one notice). A manager whose message is recorded already is not built again.
 
 The extracts are built by a pool of worker processes (INSIGHT_HUB_EXTRACT_WORKERS), each with its own
-connection: drawing the charts and writing the workbooks is CPU work that one process would do one
-manager at a time. This process sends and records them, in the managers' order.
+connection: drawing the charts, writing the workbooks and the outbox, and turning each message into the
+bytes the mail server gets is CPU work that one process would do one manager at a time. This process
+only records and sends those bytes, in the managers' order: it never parses or flattens a message of
+about 250 KB again, and a long-lived worker process keeps none of that work's memory.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -50,7 +52,30 @@ from insight_hub.insight.report import workbook as report_workbook
 log = logging.getLogger(__name__)
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-Sender = Callable[[EmailMessage], None]
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An e-mail as it goes to the mail server: its envelope and the message as bytes, flattened once by
+    the process that composed it."""
+
+    owner_id: str
+    message_id: str
+    sender: str
+    recipient: str
+    data: bytes
+    # An address is not ASCII: the mail server must take it as SMTPUTF8.
+    international: bool
+
+    @classmethod
+    def of(cls, owner_id: str, message: EmailMessage) -> Outgoing:
+        sender = message["From"].addresses[0].addr_spec
+        recipient = message["To"].addresses[0].addr_spec
+        international = not (sender.isascii() and recipient.isascii())
+        data = message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
+        return cls(owner_id, str(message["Message-ID"]), sender, recipient, data, international)
+
+
+Sender = Callable[[Outgoing], None]
 
 
 def _number(value, signed: bool = False) -> str:
@@ -152,9 +177,14 @@ def smtp_sender(conn_id: str = "smtp_default") -> Sender:
     message composed here goes to the client the hook connected."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    def send(message: EmailMessage) -> None:
+    def send(outgoing: Outgoing) -> None:
         with SmtpHook(smtp_conn_id=conn_id) as hook:
-            hook._smtp_client.send_message(message)
+            hook._smtp_client.sendmail(
+                outgoing.sender,
+                [outgoing.recipient],
+                outgoing.data,
+                mail_options=["SMTPUTF8"] if outgoing.international else [],
+            )
 
     return send
 
@@ -216,31 +246,35 @@ def _open_worker_connection(url: str) -> None:
     _worker_conn = psycopg.connect(url, autocommit=True)
 
 
-def _extract_bytes(
-    conn: psycopg.Connection, manager: Manager, week: Week, readiness: Readiness, sender: str
-) -> tuple[bytes, bytes]:
-    """One manager's extract: the e-mail (as bytes) and its workbook."""
+def _to_outbox(manager: Manager, message: EmailMessage, outbox: Path, workbook: bytes | None) -> Outgoing:
+    """Write `manager`'s message (and workbook) to the outbox; the message as it goes to the mail server."""
+    if workbook is not None:
+        (outbox / f"{manager.owner_id}.xlsx").write_bytes(workbook)
+    write_message(message, outbox, manager.owner_id)
+    return Outgoing.of(manager.owner_id, message)
+
+
+def _build_extract(
+    conn: psycopg.Connection, manager: Manager, week: Week, readiness: Readiness, sender: str, outbox: Path
+) -> Outgoing:
+    """One manager's extract, written to the outbox."""
     report = build_report(conn, manager, week)
     workbook = report_workbook(report)
-    return bytes(compose_extract(report, readiness, sender, workbook)), workbook
+    return _to_outbox(manager, compose_extract(report, readiness, sender, workbook), outbox, workbook)
 
 
 def _extract_in_worker(
-    manager: Manager, week: Week, readiness: Readiness, sender: str
-) -> tuple[bytes, bytes]:
+    manager: Manager, week: Week, readiness: Readiness, sender: str, outbox: Path
+) -> Outgoing:
     assert _worker_conn is not None, "the worker's connection is opened by its initializer"
-    return _extract_bytes(_worker_conn, manager, week, readiness, sender)
+    return _build_extract(_worker_conn, manager, week, readiness, sender, outbox)
 
 
 def build_extracts(
-    url: str, todo: list[Manager], week: Week, readiness: Readiness, sender: str, workers: int
-) -> Iterator[tuple[Manager, EmailMessage, bytes]]:
-    """(manager, e-mail, workbook) for each manager of `todo`, in that order; built by `workers`
-    processes (in this one when 1), at most AHEAD_PER_WORKER per worker ahead of the consumer."""
-
-    def message(data: bytes) -> EmailMessage:
-        return message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
-
+    url: str, todo: list[Manager], week: Week, readiness: Readiness, sender: str, outbox: Path, workers: int
+) -> Iterator[Outgoing]:
+    """Each manager's extract of `todo`, in that order, written to `outbox`; built by `workers` processes
+    (in this one when 1), at most AHEAD_PER_WORKER per worker ahead of the consumer."""
     if workers > 1 and multiprocessing.current_process().daemon:
         # A daemonic process (a Celery worker's, say) may not start processes of its own.
         log.info("building the extracts in this process: it is daemonic and may not start workers")
@@ -248,8 +282,7 @@ def build_extracts(
     if workers <= 1 or len(todo) <= 1:
         with psycopg.connect(url, autocommit=True) as conn:
             for manager in todo:
-                data, workbook = _extract_bytes(conn, manager, week, readiness, sender)
-                yield manager, message(data), workbook
+                yield _build_extract(conn, manager, week, readiness, sender, outbox)
         return
     # fork, not spawn: a spawned worker first runs this process's main script again, and in an Airflow
     # task that is the `airflow` command, which cannot start where Airflow blocks its database (it sets
@@ -261,25 +294,24 @@ def build_extracts(
         initializer=_open_worker_connection,
         initargs=(url,),
     ) as pool:
-        pending: deque[tuple[Manager, Future]] = deque()
+        pending: deque[Future] = deque()
         queue = iter(todo)
         for manager in queue:
-            pending.append((manager, pool.submit(_extract_in_worker, manager, week, readiness, sender)))
+            pending.append(pool.submit(_extract_in_worker, manager, week, readiness, sender, outbox))
             if len(pending) >= workers * AHEAD_PER_WORKER:
                 break
         try:
             while pending:
-                manager, future = pending.popleft()
-                data, workbook = future.result()
+                outgoing = pending.popleft().result()
                 following = next(queue, None)
                 if following is not None:
                     pending.append(
-                        (following, pool.submit(_extract_in_worker, following, week, readiness, sender))
+                        pool.submit(_extract_in_worker, following, week, readiness, sender, outbox)
                     )
-                yield manager, message(data), workbook
+                yield outgoing
         finally:
             # The consumer stopped early (a send failed): the extracts not started yet are not built.
-            for _, future in pending:
+            for future in pending:
                 future.cancel()
 
 
@@ -321,14 +353,15 @@ def deliver_extracts(
         todo = [m for m in everyone if m.owner_id not in delivered]
         if summary.ready:
             assert week is not None
-            messages = build_extracts(url, todo, week, readiness, sender_address, workers)
+            messages = build_extracts(url, todo, week, readiness, sender_address, outbox, workers)
         else:
-            messages = ((m, compose_notice(m, readiness, sender_address), None) for m in todo)
+            messages = (
+                _to_outbox(m, compose_notice(m, readiness, sender_address), outbox, None) for m in todo
+            )
         with contextlib.closing(messages):
             _deliver(
                 conn,
                 messages,
-                outbox,
                 summary,
                 send,
                 key=key,
@@ -341,8 +374,7 @@ def deliver_extracts(
 
 def _deliver(
     conn: psycopg.Connection,
-    messages: Iterator[tuple[Manager, EmailMessage, bytes | None]],
-    outbox: Path,
+    messages: Iterator[Outgoing],
     summary: DeliverySummary,
     send: Sender | None,
     *,
@@ -351,11 +383,8 @@ def _deliver(
     week: Week | None,
     airflow_run_id: str | None,
 ) -> None:
-    """Write each message to the outbox and, when sending, claim it in the ledger and send it."""
-    for manager, message, workbook in messages:
-        if workbook is not None:
-            (outbox / f"{manager.owner_id}.xlsx").write_bytes(workbook)
-        write_message(message, outbox, manager.owner_id)
+    """When sending, claim each message (written to the outbox already) in the ledger and send it."""
+    for outgoing in messages:
         if send is None:
             continue
         with conn.transaction():
@@ -365,13 +394,13 @@ def _deliver(
                    values (%s, %s, %s, %s, %s, %s)
                    on conflict (report_key, owner_id) do nothing
                    returning owner_id""",
-                (key, manager.owner_id, kind, manager.email, message["Message-ID"], airflow_run_id),
+                (key, outgoing.owner_id, kind, outgoing.recipient, outgoing.message_id, airflow_run_id),
             ).fetchone()
             if claimed is None:
                 # Sent by an attempt running beside this one since the ledger was read.
-                summary.already_sent.append(manager.owner_id)
+                summary.already_sent.append(outgoing.owner_id)
                 continue
             # Sent inside the transaction that records it: a failed send records nothing.
-            send(message)
-        summary.sent.append(manager.owner_id)
-        log.info("sent the %s for %s to its owner (%s)", kind, week.start if week else "-", manager.owner_id)
+            send(outgoing)
+        summary.sent.append(outgoing.owner_id)
+        log.info("sent the %s for %s to its owner (%s)", kind, week.start if week else "-", outgoing.owner_id)

@@ -99,11 +99,11 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
         )
         send, calls = smtp_sender(), []
 
-        def fails_on_the_third(message):
-            calls.append(message["To"])
+        def fails_on_the_third(outgoing):
+            calls.append(outgoing.recipient)
             if len(calls) == 3:
                 raise ConnectionError("SMTP server went away")
-            send(message)
+            send(outgoing)
 
         # Built by two worker processes, as the insight task does on a machine with two CPUs or more.
         with pytest.raises(ConnectionError):
@@ -127,6 +127,13 @@ def test_every_manager_gets_one_extract_even_when_a_send_fails_midway(hub, monke
     assert sent_files == {p: p.stat().st_mtime_ns for p in (tmp / "outbox").rglob("*") if p.is_file()}
     # Exactly one e-mail per manager.
     assert sorted(m["X-Envelope-To"] for m in inbox) == sorted(owners.values())
+    # The outbox and the ledger hold each message as the mail server got it.
+    with psycopg.connect(url) as conn:
+        ledger = dict(conn.execute("select owner_id, message_id from ops.extract_delivery").fetchall())
+    for owner_id, address in owners.items():
+        (got,) = [m for m in inbox if m["X-Envelope-To"] == address]
+        kept = message_from_bytes((tmp / "outbox" / report_week_start / f"{owner_id}.eml").read_bytes())
+        assert got["Message-ID"] == kept["Message-ID"] == ledger[owner_id]
 
     private = _raw_contact_details(url)
     assert len(private) > 100
