@@ -14,8 +14,8 @@ not fit, one notice). A manager whose message is recorded already is not built a
 The extracts are built by a pool of worker processes (INSIGHT_HUB_EXTRACT_WORKERS), each with its own
 connection: drawing the charts, writing the workbooks and the outbox, and turning each message into the
 bytes the mail server gets is CPU work that one process would do one manager at a time. This process
-only records and sends those bytes, in the managers' order: it never parses or flattens a message of
-about 250 KB again, and a long-lived worker process keeps none of that work's memory.
+only records and sends those bytes, in the managers' order; it does not parse or flatten a message of
+about 250 KB again.
 """
 
 from __future__ import annotations
@@ -173,8 +173,8 @@ def compose_notice(manager: Manager, readiness: Readiness, sender: str) -> Email
 
 def smtp_sender(conn_id: str = "smtp_default") -> Sender:
     """Send through the Airflow connection `conn_id` with Airflow's SMTP hook (host, port, TLS and login
-    from the connection). The hook's own send builds a flat message without inline images, so the
-    message composed here goes to the client the hook connected."""
+    from the connection). The hook's own send builds a flat message without inline images, so the bytes of
+    the message composed here go to the client the hook connected."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     def send(outgoing: Outgoing) -> None:
