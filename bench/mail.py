@@ -77,6 +77,6 @@ def smtp_send(port: int) -> Callable[[Outgoing], None]:
 
     def send(outgoing: Outgoing) -> None:
         with smtplib.SMTP("127.0.0.1", port) as client:
-            client.sendmail(outgoing.sender, [outgoing.recipient], outgoing.data)
+            outgoing.send_with(client)
 
     return send

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import smtplib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -73,6 +74,12 @@ class Outgoing:
         international = not (sender.isascii() and recipient.isascii())
         data = message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
         return cls(owner_id, str(message["Message-ID"]), sender, recipient, data, international)
+
+    def send_with(self, client: smtplib.SMTP) -> None:
+        """Hand the message to a connected SMTP client, as it is."""
+        client.sendmail(
+            self.sender, [self.recipient], self.data, mail_options=["SMTPUTF8"] if self.international else []
+        )
 
 
 Sender = Callable[[Outgoing], None]
@@ -179,12 +186,7 @@ def smtp_sender(conn_id: str = "smtp_default") -> Sender:
 
     def send(outgoing: Outgoing) -> None:
         with SmtpHook(smtp_conn_id=conn_id) as hook:
-            hook._smtp_client.sendmail(
-                outgoing.sender,
-                [outgoing.recipient],
-                outgoing.data,
-                mail_options=["SMTPUTF8"] if outgoing.international else [],
-            )
+            outgoing.send_with(hook._smtp_client)
 
     return send
 
