@@ -16,7 +16,7 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=["{{ owner_days_rebuilt() }}", "{{ delete_owner_days_rebuilt() }}"],
-        indexes=[{'columns': ['fact_day']}, {'columns': ['owner_id']}],
+        indexes=[{'columns': ['fact_day']}, {'columns': ['owner_id']}, {'columns': ['built_at']}],
     )
 }}
 

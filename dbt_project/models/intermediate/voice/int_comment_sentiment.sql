@@ -4,7 +4,11 @@
         unique_key=['comment_source', 'record_id'],
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        indexes=[{'columns': ['comment_source', 'record_id']}, {'columns': ['loaded_at']}],
+        indexes=[
+            {'columns': ['comment_source', 'record_id']},
+            {'columns': ['loaded_at']},
+            {'columns': ['built_at']},
+        ],
         post_hook=["delete from {{ this }} where not has_comment"],
     )
 }}
@@ -97,7 +101,8 @@ final as (
         score_sentiment,
         coalesce(score_sentiment, lexicon_sentiment) as sentiment,
         text_hash is not null as has_comment,
-        loaded_at
+        loaded_at,
+        {{ built_at() }}
     from judged
     {%- if not is_incremental() %}
         where text_hash is not null

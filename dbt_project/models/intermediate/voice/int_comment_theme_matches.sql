@@ -4,7 +4,11 @@
         unique_key=['comment_source', 'record_id'],
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        indexes=[{'columns': ['comment_source', 'record_id']}, {'columns': ['loaded_at']}],
+        indexes=[
+            {'columns': ['comment_source', 'record_id']},
+            {'columns': ['loaded_at']},
+            {'columns': ['built_at']},
+        ],
     )
 }}
 {#
@@ -113,7 +117,8 @@ matches as (
 final as (
     select
         m.*,
-        t.taxonomy_hash
+        t.taxonomy_hash,
+        {{ built_at() }}
     from matches as m
     cross join taxonomy as t
 )

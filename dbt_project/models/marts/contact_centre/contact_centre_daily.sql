@@ -11,7 +11,7 @@
         materialized='incremental',
         unique_key='contact_date',
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['contact_date']}],
+        indexes=[{'columns': ['contact_date']}, {'columns': ['built_at']}],
     )
 }}
 with contacts as (

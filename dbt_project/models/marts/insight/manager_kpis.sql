@@ -19,7 +19,7 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=["{{ owner_periods_rebuilt() }}", "{{ delete_owner_periods_rebuilt() }}"],
-        indexes=[{'columns': ['owner_id', 'period_type', 'period_start']}],
+        indexes=[{'columns': ['owner_id', 'period_type', 'period_start']}, {'columns': ['built_at']}],
     )
 }}
 {%- set measures = period_kpi_formulas() %}

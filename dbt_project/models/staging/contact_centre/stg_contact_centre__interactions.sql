@@ -3,7 +3,8 @@
         materialized='incremental',
         unique_key='interaction_id',
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['interaction_id'], 'unique': True}, {'columns': ['loaded_at']}],
+        indexes=[{'columns': ['interaction_id'], 'unique': True}, {'columns': ['loaded_at']}, {'columns': ['built_at']}],
+        on_schema_change='append_new_columns',
     )
 }}
 {# Incremental: a large daily feed. Each build reads only what was published since the last. #}
@@ -33,7 +34,8 @@ final as (
         notes,
         _batch_id as batch_id,
         _record_no as record_no,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        {{ built_at() }}
     from source
 )
 

@@ -3,7 +3,8 @@
         materialized='incremental',
         unique_key=['order_id', 'line_number'],
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['order_id', 'line_number'], 'unique': True}, {'columns': ['loaded_at']}],
+        indexes=[{'columns': ['order_id', 'line_number'], 'unique': True}, {'columns': ['loaded_at']}, {'columns': ['built_at']}],
+        on_schema_change='append_new_columns',
     )
 }}
 {# Incremental: a large daily feed. Each build reads only what was published since the last. #}
@@ -21,7 +22,8 @@ final as (
         quantity * unit_price as line_amount,
         _batch_id as batch_id,
         _record_no as record_no,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        {{ built_at() }}
     from source
 )
 
