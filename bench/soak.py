@@ -3,26 +3,30 @@
     make bench-soak SCALE=0.1 DAYS=30     # 20,000 customers: a history, then 30 days one at a time
     make bench-soak SCALE=0.5 DAYS=30 HISTORY_DAYS=335   # make bench's SCALE=1: 100,000 customers, a year
 
-The demo generator writes the sources (SCALE as in bench-hub: 1 = 200,000 customers). The history is
-loaded and built in full; then each of the last DAYS days (the last file is yesterday's) lands and runs as a
-daily interval does: every entity loaded through the product's load (stage, validate with Great
-Expectations, publish), the warehouse prepared, `dbt build` (incremental), the insight actions synced and
-the managers' extracts sent through a real SMTP server on 127.0.0.1, in a process of its own as in
-production (so a manager's message for a week is built and sent once, and the week's other days skip
-it). After each day it records the day's time, this process's resident memory and its count of Python
-objects the garbage collector tracks (a leak of objects grows it; memory the allocator keeps for reuse
-does not), the peak memory of that day's dbt, and the connections open on the warehouse server once the
-day is done (every one of the product's own should be closed by then). The summary compares the first
-and last five days and fits a slope per day; results are appended to bench/results/soak.json.
+The demo generator writes the sources (SCALE as in bench-hub: 1 = 200,000 customers). The history is loaded
+and built in full; then each of the last DAYS days (the last file is yesterday's) lands and runs as a daily
+interval does: every entity loaded through the product's load (stage, validate with Great Expectations,
+publish), the warehouse prepared, `dbt build` (incremental), the insight actions synced and the managers'
+extracts sent through a real SMTP server on 127.0.0.1, in a process of its own as in production (so a
+manager's message for a week is built and sent once, and the week's other days skip it). After each day it
+records the day's time, this process's resident memory and its count of Python objects the garbage collector
+tracks (a leak of objects grows it; memory the allocator keeps for reuse does not), the blocks Python's
+small-object allocator holds and the bytes the C allocator has handed out (both in use only: a leak of strings
+or of C memory grows them, memory kept for reuse does not), the peak memory of that day's dbt, and the
+connections open on the warehouse server once the day is done (every one of the product's own should be closed
+by then). The summary compares the first and last five days and fits a slope per day; results are appended to
+bench/results/soak.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import shutil
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from datetime import date, timedelta
@@ -67,6 +71,42 @@ def dbt_build_watched(url: str, target: Path, *extra: str) -> tuple[float, float
     if proc.returncode != 0:
         raise SystemExit(f"dbt build {' '.join(extra)} failed:\n{output[-4000:]}")
     return time.perf_counter() - started, peak[0] / MB
+
+
+class _MallInfo2(ctypes.Structure):
+    """glibc's struct mallinfo2 (glibc 2.33 and later): what malloc has handed out and kept."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def malloc_in_use_mb() -> float | None:
+    """Bytes the C allocator has handed out and not had back (heap chunks in use plus mmapped blocks), in MB.
+
+    Resident memory also counts what malloc keeps for reuse after a free; this does not, so a leak in C
+    (libpq, psycopg, an extension) grows it while memory the allocator merely holds on to does not.
+    None where the C library is not glibc 2.33 or later.
+    """
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (AttributeError, OSError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return round((info.uordblks + info.hblkhd) / MB, 1)
 
 
 def open_connections(admin_url: str, settle_seconds: float = 3.0) -> tuple[int, int]:
@@ -156,6 +196,10 @@ def main() -> None:
             "extracts_sent": len(summary.sent),
             "process_rss_mb": round(me.memory_info().rss / MB, 1),
             "python_objects": len(gc.get_objects()),
+            # Every object Python's small-object allocator holds, tracked by the collector or not (strings,
+            # bytes, numbers): a leak of any of them grows this.
+            "pymalloc_blocks": sys.getallocatedblocks(),
+            "malloc_in_use_mb": malloc_in_use_mb(),
             "dbt_peak_mb": round(dbt_peak_mb, 1),
             "server_connections": server_connections,
             "soak_db_connections": soak_connections,
@@ -177,7 +221,8 @@ def main() -> None:
             print(
                 f"  {day}  {run['rows']:>7,} rows  {run['seconds']:6.1f} s (load {run['load_seconds']:.1f}, dbt "
                 f"{run['build_seconds']:.1f}, insight {run['insight_seconds']:.1f}, {run['extracts_sent']} sent)"
-                f"  process {run['process_rss_mb']:6.1f} MB, {run['python_objects']:,} objects"
+                f"  process {run['process_rss_mb']:6.1f} MB ({run['malloc_in_use_mb']} MB malloc in use),"
+                f" {run['python_objects']:,} objects, {run['pymalloc_blocks']:,} blocks"
                 f"  dbt {run['dbt_peak_mb']:6.1f} MB  connections {run['server_connections']}"
                 f" ({run['soak_db_connections']} to the hub)",
                 flush=True,
@@ -194,7 +239,16 @@ def main() -> None:
 
     figures = {
         key: summary_of(key)
-        for key in ("seconds", "process_rss_mb", "python_objects", "dbt_peak_mb", "server_connections")
+        for key in (
+            "seconds",
+            "process_rss_mb",
+            "malloc_in_use_mb",
+            "python_objects",
+            "pymalloc_blocks",
+            "dbt_peak_mb",
+            "server_connections",
+        )
+        if all(r[key] is not None for r in runs)
     }
     print()
     print(f"{len(runs)} daily intervals at {customers:,} customers:")

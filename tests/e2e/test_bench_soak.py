@@ -53,6 +53,10 @@ def test_each_day_loads_its_own_files_and_builds(soak_run):
         assert day["process_rss_mb"] > 50 and day["dbt_peak_mb"] > 50, day
         # Great Expectations' imports alone hold more (dbt runs in a process of its own).
         assert day["python_objects"] > 10_000, day
+        assert day["pymalloc_blocks"] > day["python_objects"], day
+        # glibc's allocator (this machine's C library) has handed out more than a few MB: libpq, psycopg,
+        # the parsed files' buffers.
+        assert day["malloc_in_use_mb"] > 1, day
         assert day["day"] in stdout
 
 
