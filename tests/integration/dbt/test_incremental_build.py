@@ -27,8 +27,15 @@ from tests.conftest import make_settings, run_dbt
 
 pytestmark = pytest.mark.integration
 
-# Columns that say when a row was written, not what it holds.
-BOOKKEEPING = {"built_at", "dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"}
+# Columns that say when a row was written, or what it held before, not what it holds.
+BOOKKEEPING = {
+    "built_at",
+    "previous_customer_id",
+    "dbt_scd_id",
+    "dbt_updated_at",
+    "dbt_valid_from",
+    "dbt_valid_to",
+}
 
 
 # The incremental intermediate models, compared like the marts.
@@ -36,6 +43,7 @@ INCREMENTAL = [
     "int_identity_records",
     "int_identity_crm_matches",
     "int_customer_records_resolved",
+    "int_customer_lifetime",
     "int_comment_theme_matches",
     "int_comment_sentiment",
     "int_owner_daily_counts",

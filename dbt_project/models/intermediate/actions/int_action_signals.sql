@@ -2,104 +2,16 @@
 -- one row per signal with a stable key, its evidence, owner and due date, and whether it is still
 -- active. The action sync (plugins/insight_hub/insight/actions.py) raises an action for each new active
 -- key and closes the open actions whose signal is no longer active. A rule left out raises nothing.
+-- A view: the single-event signals, nearly all the rows, are int_event_signals' table; the signals
+-- drawn from the charter, the themes and the customers' health history are few and computed here.
+{{ config(materialized='view') }}
 
 with rules as (
     select * from {{ ref('stg_ops__action_rules') }}
 ),
 
-leads as (
-    select * from {{ ref('stg_ops__function_leads') }}
-),
-
-customers as (
-    select
-        customer_id,
-        owner_id,
-        as_of_date
-    from {{ ref('customer_360') }}
-),
-
 as_of as (
-    select max(as_of_date) as as_of_date from customers
-),
-
-theme_owners as (
-    select distinct
-        theme_id,
-        owner_function
-    from {{ ref('stg_ops__theme_keywords') }}
-),
-
--- An NPS answer of 0-6 or a CSAT answer of 1-2 (fct_survey_response.needs_follow_up).
-detractors as (
-    select
-        'detractor:' || response_id as action_key,
-        'detractor' as action_type,
-        customer_id,
-        null::text as theme_id,
-        null::text as promise_id,
-        upper(survey_type) || ' ' || score || ' on ' || response_date
-        || coalesce(' after a ' || contact_channel || ' contact', '')
-        || ' (response ' || response_id || ')' as evidence,
-        submitted_at as signal_at,
-        true as is_active,
-        null::text as cleared_because
-    from {{ ref('fct_survey_response') }}
-    where needs_follow_up
-),
-
-complaints as (
-    select
-        'complaint:' || interaction_id as action_key,
-        'complaint' as action_type,
-        customer_id,
-        null::text as theme_id,
-        null::text as promise_id,
-        'complaint about ' || coalesce(reason, 'an unknown reason') || ' by ' || channel
-        || ' to the ' || queue || ' queue on ' || contact_date
-        || ' (contact ' || interaction_id || ')' as evidence,
-        queued_at as signal_at,
-        true as is_active,
-        null::text as cleared_because
-    from {{ ref('fct_contact') }}
-    where is_complaint
-),
-
-handled_contacts as (
-    select
-        interaction_id,
-        customer_id,
-        reason,
-        channel,
-        contact_date,
-        queued_at,
-        lag(interaction_id) over (
-            partition by customer_id, reason order by queued_at asc, interaction_id asc
-        ) as previous_id,
-        lag(queued_at) over (
-            partition by customer_id, reason order by queued_at asc, interaction_id asc
-        ) as previous_at
-    from {{ ref('fct_contact') }}
-    where is_handled and customer_id is not null and reason is not null
-),
-
--- The same customer back about the same reason within the rule's days of their previous contact.
-repeats as (
-    select
-        'repeat_contact:' || c.interaction_id as action_key,
-        'repeat_contact' as action_type,
-        c.customer_id,
-        null::text as theme_id,
-        null::text as promise_id,
-        'back about ' || c.reason || ' by ' || c.channel || ' on ' || c.contact_date
-        || ', ' || round(extract(epoch from c.queued_at - c.previous_at) / 86400.0, 1)
-        || ' days after contact ' || c.previous_id || ' (contact ' || c.interaction_id || ')' as evidence,
-        c.queued_at as signal_at,
-        true as is_active,
-        null::text as cleared_because
-    from handled_contacts as c
-    inner join rules as r on r.action_type = 'repeat_contact'
-    where c.previous_at >= c.queued_at - interval '1 day' * r.within_days
+    select max(as_of_date) as as_of_date from {{ ref('customer_360') }}
 ),
 
 -- Weeks a promise was broken, complete weeks only, grouped into runs of consecutive weeks: one action
@@ -237,46 +149,25 @@ health_drops as (
 ),
 
 signals as (
-    select * from detractors
-    union all
-    select * from complaints
-    union all
-    select * from repeats
-    union all
     select * from charter_broken
     union all
     select * from emerging
     union all
     select * from health_drops
-),
-
-final as (
-    select
-        s.action_key,
-        s.action_type,
-        s.customer_id,
-        s.theme_id,
-        s.promise_id,
-        s.evidence,
-        coalesce(
-            case when r.owner_rule = 'account_owner' then c.owner_id end,
-            fl.owner_id,
-            service.owner_id
-        ) as owner_id,
-        s.signal_at,
-        s.signal_at + interval '1 day' * r.due_within_days as due_at,
-        s.is_active,
-        s.cleared_because
-    from signals as s
-    inner join rules as r on s.action_type = r.action_type
-    left join customers as c on s.customer_id = c.customer_id
-    left join theme_owners as t on s.theme_id = t.theme_id
-    left join leads as fl
-        on fl.function_name = case
-            when r.owner_rule = 'theme_owner' then t.owner_function
-            when r.owner_rule <> 'account_owner' then coalesce(r.owner_by_promise ->> s.promise_id, r.owner_rule)
-        end
-    left join leads as service on service.function_name = 'service'
 )
 
-select * from final
+select
+    action_key,
+    action_type,
+    customer_id,
+    theme_id,
+    promise_id,
+    evidence,
+    owner_id,
+    signal_at,
+    due_at,
+    is_active,
+    cleared_because
+from {{ ref('int_event_signals') }}
+union all
+{{ signals_with_owners('signals') }}

@@ -19,6 +19,8 @@
   Incremental: a build resolves again the records whose CRM match changed, every record a guest
   could resolve now (int_identity_unmatched_keys) and every record a guest resolved before, and
   writes a row only when its resolution changed; the incremental facts rebuild those (built_at).
+  previous_customer_id is the customer a rewritten record had before this build (null for a record
+  new to the hub, and after a full refresh): int_customer_lifetime recomputes the customer it left.
 #}
 with records as not materialized (
     select * from {{ ref('int_identity_records') }}
@@ -93,15 +95,19 @@ final as (
     left join guest_matches as g on r.record_type = g.record_type and r.record_id = g.record_id
 )
 
-select f.*
-from final as f
 {% if is_incremental() %}
-    where not exists (
-        select 1 from previous as p
-        where
-            p.record_type = f.record_type
-            and p.record_id = f.record_id
-            and p.customer_id is not distinct from f.customer_id
-            and p.match_rule = f.match_rule
-    )
+    select
+        f.*,
+        p.customer_id as previous_customer_id
+    from final as f
+    left join previous as p on f.record_type = p.record_type and f.record_id = p.record_id
+    where
+        p.record_id is null
+        or p.customer_id is distinct from f.customer_id
+        or p.match_rule <> f.match_rule
+{% else %}
+    select
+        *,
+        null::text as previous_customer_id
+    from final
 {% endif %}

@@ -8,6 +8,8 @@
   identity models now resolve differently, and the contacts of the customers either touches that fall
   in the repeat window before them (a contact's repeat and first-contact flags look that far ahead).
 #}
+{#- The contact_date index finds the newest day (customer_360's as-of date) and its last 30 days without reading
+    the whole table. #}
 {{
     config(
         materialized='incremental',
@@ -18,6 +20,7 @@
             {'columns': ['customer_id']},
             {'columns': ['loaded_at']},
             {'columns': ['built_at']},
+            {'columns': ['contact_date']},
         ],
     )
 }}

@@ -22,19 +22,8 @@ owners as (
     select * from {{ ref('dim_owner') }}
 ),
 
-contacts as (
-    select * from {{ ref('fct_contact') }}
-    where customer_id is not null
-),
-
-orders as (
-    select * from {{ ref('fct_order') }}
-    where customer_id is not null
-),
-
-responses as (
-    select * from {{ ref('fct_survey_response') }}
-    where customer_id is not null
+lifetime as (
+    select * from {{ ref('int_customer_lifetime') }}
 ),
 
 as_of as (
@@ -46,63 +35,28 @@ as_of as (
         ) as as_of_date
 ),
 
-contact_summary as (
+-- The figures that move with the as-of date, from the facts of the last 30 and 180 days only.
+recent_contacts as (
     select
         c.customer_id,
-        count(*) filter (where c.is_offered) as contacts,
-        count(*) filter (where c.is_handled) as contacts_handled,
-        count(*) filter (where c.is_complaint) as complaints,
-        count(*) filter (where c.is_complaint and c.contact_date > a.as_of_date - 30) as complaints_last_30_days,
-        count(*) filter (where c.is_followed_by_repeat and c.contact_date > a.as_of_date - 30)
-            as repeat_contacts_last_30_days,
-        coalesce(sum(c.agent_cost), 0) as cost_to_serve,
-        max(c.contact_date) as last_contact_date
-    from contacts as c
+        count(*) filter (where c.is_complaint) as complaints_last_30_days,
+        count(*) filter (where c.is_followed_by_repeat) as repeat_contacts_last_30_days
+    from {{ ref('fct_contact') }} as c
     cross join as_of as a
+    where c.customer_id is not null and c.contact_date > a.as_of_date - 30
     group by c.customer_id
 ),
 
-order_summary as (
+recent_orders as (
     select
         o.customer_id,
-        count(*) as orders,
-        count(*) filter (where o.status = 'completed') as completed_orders,
-        sum(o.net_revenue) as value_to_date,
         coalesce(sum(o.net_revenue) filter (where o.order_date > a.as_of_date - 90), 0) as revenue_last_90_days,
-        coalesce(sum(o.net_revenue) filter (
-            where o.order_date > a.as_of_date - 180 and o.order_date <= a.as_of_date - 90
-        ), 0) as revenue_previous_90_days,
-        max(o.order_date) as last_order_date
-    from orders as o
+        coalesce(sum(o.net_revenue) filter (where o.order_date <= a.as_of_date - 90), 0)
+            as revenue_previous_90_days
+    from {{ ref('fct_order') }} as o
     cross join as_of as a
+    where o.customer_id is not null and o.order_date > a.as_of_date - 180
     group by o.customer_id
-),
-
-survey_ranked as (
-    select
-        *,
-        row_number() over (partition by customer_id, survey_type order by submitted_at desc) as recency_by_type,
-        row_number() over (partition by customer_id order by submitted_at desc) as recency
-    from responses
-),
-
-survey_summary as (
-    select
-        customer_id,
-        count(*) as survey_responses,
-        max(score) filter (where survey_type = 'csat' and recency_by_type = 1) as last_csat_score,
-        round(avg(score) filter (where survey_type = 'csat'), 2) as average_csat_score,
-        max(score) filter (where survey_type = 'nps' and recency_by_type = 1) as last_nps_score,
-        round(avg(score) filter (where survey_type = 'nps'), 2) as average_nps_score,
-        max(
-            case survey_type
-                when 'csat' then (score - 1) * 100.0 / 4
-                when 'nps' then score * 10.0
-                when 'ces' then (score - 1) * 100.0 / 6
-            end
-        ) filter (where recency = 1) as latest_sentiment
-    from survey_ranked
-    group by customer_id
 ),
 
 joined as (
@@ -114,34 +68,34 @@ joined as (
         ow.owner_name,
         cu.customer_since,
         a.as_of_date,
-        coalesce(o.value_to_date, 0) as value_to_date,
-        coalesce(o.orders, 0) as orders,
-        coalesce(o.completed_orders, 0) as completed_orders,
-        o.last_order_date,
-        coalesce(c.contacts, 0) as contacts,
-        coalesce(c.contacts_handled, 0) as contacts_handled,
-        coalesce(c.complaints, 0) as complaints,
-        c.last_contact_date,
-        coalesce(s.survey_responses, 0) as survey_responses,
-        s.last_csat_score,
-        s.average_csat_score,
-        s.last_nps_score,
-        s.average_nps_score,
-        coalesce(c.cost_to_serve, 0) as cost_to_serve,
-        a.as_of_date - c.last_contact_date as days_since_last_contact,
-        a.as_of_date - o.last_order_date as days_since_last_order,
-        a.as_of_date - greatest(c.last_contact_date, o.last_order_date) as days_since_last_activity,
+        coalesce(l.value_to_date, 0) as value_to_date,
+        coalesce(l.orders, 0) as orders,
+        coalesce(l.completed_orders, 0) as completed_orders,
+        l.last_order_date,
+        coalesce(l.contacts, 0) as contacts,
+        coalesce(l.contacts_handled, 0) as contacts_handled,
+        coalesce(l.complaints, 0) as complaints,
+        l.last_contact_date,
+        coalesce(l.survey_responses, 0) as survey_responses,
+        l.last_csat_score,
+        l.average_csat_score,
+        l.last_nps_score,
+        l.average_nps_score,
+        coalesce(l.cost_to_serve, 0) as cost_to_serve,
+        a.as_of_date - l.last_contact_date as days_since_last_contact,
+        a.as_of_date - l.last_order_date as days_since_last_order,
+        a.as_of_date - greatest(l.last_contact_date, l.last_order_date) as days_since_last_activity,
         coalesce(o.revenue_last_90_days, 0) as revenue_last_90_days,
         coalesce(o.revenue_previous_90_days, 0) as revenue_previous_90_days,
-        s.latest_sentiment,
+        l.latest_sentiment,
         coalesce(c.complaints_last_30_days, 0) as complaints_last_30_days,
         coalesce(c.repeat_contacts_last_30_days, 0) as repeat_contacts_last_30_days
     from customers as cu
     cross join as_of as a
     left join owners as ow on cu.owner_id = ow.owner_id
-    left join contact_summary as c on cu.customer_id = c.customer_id
-    left join order_summary as o on cu.customer_id = o.customer_id
-    left join survey_summary as s on cu.customer_id = s.customer_id
+    left join lifetime as l on cu.customer_id = l.customer_id
+    left join recent_contacts as c on cu.customer_id = c.customer_id
+    left join recent_orders as o on cu.customer_id = o.customer_id
 ),
 
 components as (

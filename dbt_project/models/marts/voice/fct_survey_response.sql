@@ -5,6 +5,8 @@
   Incremental: a build rebuilds the responses published since the last one, those whose customer the
   identity models now resolve differently, and those answering a contact fct_contact rebuilt.
 #}
+{#- The response_date index finds the newest day (customer_360's as-of date) and the days survey_daily
+    rebuilds without reading the whole table. #}
 {{
     config(
         materialized='incremental',
@@ -14,6 +16,7 @@
             {'columns': ['response_id'], 'unique': True},
             {'columns': ['interaction_id']},
             {'columns': ['built_at']},
+            {'columns': ['response_date']},
         ],
     )
 }}

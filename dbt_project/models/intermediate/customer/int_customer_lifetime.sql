@@ -1,0 +1,161 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['customer_id'], 'unique': True},
+            {'columns': ['built_at']},
+        ],
+        post_hook=["delete from {{ this }} where fact_rows = 0"],
+    )
+}}
+{#
+  One row per customer with any contact, order or survey response: what their whole history adds up to,
+  which a new day changes only for the customers it touches. customer_360 adds the figures that move with
+  the as-of date (the last 30, 90 and 180 days) and scores health from both.
+
+  Incremental: a build recomputes, from all their facts, the customers a contact, order or survey
+  response built since the last build belongs to (new, late, re-resolved to them, or rebuilt for any
+  other reason), and the customers identity resolution took a record from since then
+  (int_customer_records_resolved.previous_customer_id). A customer left with no fact at all is removed
+  (post-hook), as a full refresh would never have written them. Both models build in the same `dbt build`;
+  a full refresh of int_customer_records_resolved on its own forgets the customers records left, so give
+  this model one then too.
+#}
+-- depends_on: {{ ref('int_customer_records_resolved') }}
+with contacts as not materialized (
+    select * from {{ ref('fct_contact') }}
+    where customer_id is not null
+),
+
+orders as not materialized (
+    select * from {{ ref('fct_order') }}
+    where customer_id is not null
+),
+
+responses as not materialized (
+    select * from {{ ref('fct_survey_response') }}
+    where customer_id is not null
+),
+
+{% if is_incremental() %}
+    {%- set since = high_water('built_at') %}
+    touched as (
+        select customer_id from contacts
+        where built_at > {{ since }}
+        union
+        select customer_id from orders
+        where built_at > {{ since }}
+        union
+        select customer_id from responses
+        where built_at > {{ since }}
+        union
+        select previous_customer_id as customer_id
+        from {{ ref('int_customer_records_resolved') }}
+        where built_at > {{ since }} and previous_customer_id is not null
+    ),
+{% endif %}
+
+contact_summary as (
+    select
+        c.customer_id,
+        count(*) as contact_rows,
+        count(*) filter (where c.is_offered) as contacts,
+        count(*) filter (where c.is_handled) as contacts_handled,
+        count(*) filter (where c.is_complaint) as complaints,
+        coalesce(sum(c.agent_cost), 0) as cost_to_serve,
+        max(c.contact_date) as last_contact_date
+    from contacts as c
+    {% if is_incremental() %}
+        where c.customer_id in (select t.customer_id from touched as t)
+    {% endif %}
+    group by c.customer_id
+),
+
+order_summary as (
+    select
+        o.customer_id,
+        count(*) as orders,
+        count(*) filter (where o.status = 'completed') as completed_orders,
+        sum(o.net_revenue) as value_to_date,
+        max(o.order_date) as last_order_date
+    from orders as o
+    {% if is_incremental() %}
+        where o.customer_id in (select t.customer_id from touched as t)
+    {% endif %}
+    group by o.customer_id
+),
+
+survey_ranked as (
+    select
+        r.customer_id,
+        r.survey_type,
+        r.score,
+        row_number() over (partition by r.customer_id, r.survey_type order by r.submitted_at desc) as recency_by_type,
+        row_number() over (partition by r.customer_id order by r.submitted_at desc) as recency
+    from responses as r
+    {% if is_incremental() %}
+        where r.customer_id in (select t.customer_id from touched as t)
+    {% endif %}
+),
+
+survey_summary as (
+    select
+        customer_id,
+        count(*) as survey_responses,
+        max(score) filter (where survey_type = 'csat' and recency_by_type = 1) as last_csat_score,
+        round(avg(score) filter (where survey_type = 'csat'), 2) as average_csat_score,
+        max(score) filter (where survey_type = 'nps' and recency_by_type = 1) as last_nps_score,
+        round(avg(score) filter (where survey_type = 'nps'), 2) as average_nps_score,
+        max(
+            case survey_type
+                when 'csat' then (score - 1) * 100.0 / 4
+                when 'nps' then score * 10.0
+                when 'ces' then (score - 1) * 100.0 / 6
+            end
+        ) filter (where recency = 1) as latest_sentiment
+    from survey_ranked
+    group by customer_id
+),
+
+customers as (
+    {% if is_incremental() %}
+        select customer_id from touched
+    {% else %}
+        select customer_id from contact_summary
+        union
+        select customer_id from order_summary
+        union
+        select customer_id from survey_summary
+    {% endif %}
+),
+
+final as (
+    select
+        cu.customer_id,
+        coalesce(c.contact_rows, 0) + coalesce(o.orders, 0) + coalesce(s.survey_responses, 0) as fact_rows,
+        coalesce(c.contacts, 0) as contacts,
+        coalesce(c.contacts_handled, 0) as contacts_handled,
+        coalesce(c.complaints, 0) as complaints,
+        coalesce(c.cost_to_serve, 0) as cost_to_serve,
+        c.last_contact_date,
+        coalesce(o.orders, 0) as orders,
+        coalesce(o.completed_orders, 0) as completed_orders,
+        coalesce(o.value_to_date, 0) as value_to_date,
+        o.last_order_date,
+        coalesce(s.survey_responses, 0) as survey_responses,
+        s.last_csat_score,
+        s.average_csat_score,
+        s.last_nps_score,
+        s.average_nps_score,
+        s.latest_sentiment,
+        {{ built_at() }}
+    from customers as cu
+    left join contact_summary as c on cu.customer_id = c.customer_id
+    left join order_summary as o on cu.customer_id = o.customer_id
+    left join survey_summary as s on cu.customer_id = s.customer_id
+)
+
+select * from final
