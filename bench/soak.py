@@ -27,10 +27,12 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import psutil
 import psycopg
@@ -73,40 +75,32 @@ def dbt_build_watched(url: str, target: Path, *extra: str) -> tuple[float, float
     return time.perf_counter() - started, peak[0] / MB
 
 
-class _MallInfo2(ctypes.Structure):
-    """glibc's struct mallinfo2 (glibc 2.33 and later): what malloc has handed out and kept."""
-
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
-
-
 def malloc_in_use_mb() -> float | None:
-    """Bytes the C allocator has handed out and not had back (heap chunks in use plus mmapped blocks), in MB.
+    """Bytes the C allocator has handed out and not had back, over all its arenas, in MB.
 
-    Resident memory also counts what malloc keeps for reuse after a free; this does not, so a leak in C
-    (libpq, psycopg, an extension) grows it while memory the allocator merely holds on to does not.
-    None where the C library is not glibc 2.33 or later.
+    glibc's malloc_info(3) reports, for the main arena and each thread's, the memory taken from the system
+    and the free chunks kept in its bins, and the blocks mmapped on their own; in use is the first less the
+    second, plus the third. (mallinfo2 counts the main arena only, so it misses what the threads of the
+    extracts' process pool allocate.) Resident memory also counts the free chunks; this does not, so a
+    leak in C (libpq, psycopg, an extension) grows it while memory the allocator merely keeps does not.
+    None where the C library is not glibc.
     """
-    try:
-        mallinfo2 = ctypes.CDLL(None).mallinfo2
-    except (AttributeError, OSError):
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "malloc_info"):
         return None
-    mallinfo2.restype = _MallInfo2
-    info = mallinfo2()
-    return round((info.uordblks + info.hblkhd) / MB, 1)
+    libc.fopen.restype = ctypes.c_void_p
+    libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    with tempfile.NamedTemporaryFile(suffix=".xml") as report:
+        stream = libc.fopen(report.name.encode(), b"w")
+        libc.malloc_info(0, stream)
+        libc.fclose(stream)
+        root = ElementTree.parse(report.name).getroot()
+    # The <malloc> element's own children sum every arena; each <heap> child is one arena.
+    totals = {(e.tag, e.get("type")): int(e.get("size")) for e in root if e.tag in ("total", "system")}
+    in_use = totals[("system", "current")] - totals[("total", "fast")] - totals[("total", "rest")]
+    return round((in_use + totals[("total", "mmap")]) / MB, 1)
 
 
 def open_connections(admin_url: str, settle_seconds: float = 3.0) -> tuple[int, int]:

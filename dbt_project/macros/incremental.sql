@@ -80,10 +80,23 @@
 {%- endmacro %}
 
 {# In an incremental daily mart: the days on which `fact` holds a row written after this mart's newest
-   row, which are the days to recompute. #}
+   row, which are the days to recompute, as a list of date literals read when the model runs (null when
+   there is none). Literals for the same reason as high_water: given a subquery, PostgreSQL expected
+   every day of the history and read the whole fact in its day index's order (3.9 s for
+   contact_centre_daily's ten days); given the days, it reads those days' rows. #}
 {% macro days_rebuilt(fact, day_column) -%}
-    select rebuilt.{{ day_column }} from {{ fact }} as rebuilt
-    where rebuilt.built_at > {{ high_water('built_at') }}
+    {%- set query -%}
+        select distinct rebuilt.{{ day_column }} from {{ fact }} as rebuilt
+        where rebuilt.built_at > {{ high_water('built_at') }} and rebuilt.{{ day_column }} is not null
+    {%- endset -%}
+    {%- if not execute -%}
+        {%- do return(query) -%}
+    {%- endif -%}
+    {%- set days = [] -%}
+    {%- for day in run_query(query ~ ' order by 1').columns[0].values() -%}
+        {%- do days.append("'" ~ day ~ "'::date") -%}
+    {%- endfor -%}
+    {%- do return(days | join(', ') if days else 'null') -%}
 {%- endmacro %}
 
 {# In an incremental fact: its rows whose customer the identity models now resolve differently.
