@@ -57,6 +57,10 @@ responses as not materialized (
         where built_at > {{ since }} and previous_customer_id is not null
     ),
 {% endif %}
+{#- An incremental build aggregates the touched customers' facts only. #}
+{%- set of_touched_customers -%}
+    {% if is_incremental() %}where customer_id in (select t.customer_id from touched as t){% endif %}
+{%- endset %}
 
 contact_summary as (
     select
@@ -68,9 +72,7 @@ contact_summary as (
         coalesce(sum(c.agent_cost), 0) as cost_to_serve,
         max(c.contact_date) as last_contact_date
     from contacts as c
-    {% if is_incremental() %}
-        where c.customer_id in (select t.customer_id from touched as t)
-    {% endif %}
+    {{ of_touched_customers }}
     group by c.customer_id
 ),
 
@@ -82,9 +84,7 @@ order_summary as (
         sum(o.net_revenue) as value_to_date,
         max(o.order_date) as last_order_date
     from orders as o
-    {% if is_incremental() %}
-        where o.customer_id in (select t.customer_id from touched as t)
-    {% endif %}
+    {{ of_touched_customers }}
     group by o.customer_id
 ),
 
@@ -96,9 +96,7 @@ survey_ranked as (
         row_number() over (partition by r.customer_id, r.survey_type order by r.submitted_at desc) as recency_by_type,
         row_number() over (partition by r.customer_id order by r.submitted_at desc) as recency
     from responses as r
-    {% if is_incremental() %}
-        where r.customer_id in (select t.customer_id from touched as t)
-    {% endif %}
+    {{ of_touched_customers }}
 ),
 
 survey_summary as (
