@@ -29,6 +29,31 @@
     current_timestamp as built_at
 {%- endmacro %}
 
+{# The indexes an incremental model declares (config indexes) that its table lacks, as statements that
+   create them. dbt creates a model's indexes only with its table, so an index added to an incremental
+   model would otherwise wait for a --full-refresh of each warehouse built before it: this creates it in
+   the next ordinary build instead. dbt names each index afresh, so an index is matched by its columns
+   and whether it is unique. #}
+{% macro create_missing_indexes() -%}
+    {%- if execute and config.get('materialized') == 'incremental' and config.get('indexes') -%}
+        {%- set present = run_query(
+            "select case when i.indisunique then 'unique ' else '' end
+                    || string_agg(a.attname, ',' order by k.position)
+             from pg_index as i
+             cross join lateral unnest(i.indkey) with ordinality as k (attnum, position)
+             inner join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
+             where i.indrelid = '" ~ this ~ "'::regclass
+             group by i.indexrelid, i.indisunique"
+        ).columns[0].values() -%}
+        {%- for index_dict in config.get('indexes') -%}
+            {%- set index = adapter.parse_index(index_dict) -%}
+            {%- if ('unique ' if index.unique else '') ~ index.columns | join(',') not in present %}
+                {{ get_create_index_sql(this, index_dict) }};
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
 {# Fresh planner statistics for a table the build just wrote. Without them PostgreSQL guesses a new
    table holds a few rows and picks nested loops that go quadratic on the identity models.
    A table model is new on every build: always analysed. An incremental table is analysed when this

@@ -3,7 +3,8 @@ instead (macros/data_tests.sql, macros/incremental.sql):
 
 - data tests marked `where: __newest_build__` check the rows the table's newest build wrote: a duplicate
   among them fails the build's test, one against an older row does not, and `test_every_row` finds both;
-- an incremental build analyses its table only when it changed a row of it.
+- an incremental build analyses its table only when it changed a row of it;
+- an index an incremental model declares and its table lacks is created by the next ordinary build.
 """
 
 import psycopg
@@ -53,6 +54,31 @@ def _analyze_count(conn, table: str) -> int:
     ).fetchone()[0]
 
 
+def _indexed_columns(conn, table: str) -> list[str]:
+    """Each index of `table` as its columns, in order (one string per index)."""
+    return sorted(
+        row[0]
+        for row in conn.execute(
+            """select string_agg(a.attname, ',' order by k.position)
+               from pg_index as i
+               cross join lateral unnest(i.indkey) with ordinality as k (attnum, position)
+               inner join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
+               where i.indrelid = %s::regclass
+               group by i.indexrelid""",
+            (table,),
+        )
+    )
+
+
+def _drop_index_on(conn, table: str, column: str) -> None:
+    schema, name = table.split(".")
+    (index,) = conn.execute(
+        "select indexname from pg_indexes where schemaname = %s and tablename = %s and indexdef like %s",
+        (schema, name, f"%({column})"),
+    ).fetchone()
+    conn.execute(f'drop index {schema}."{index}"')
+
+
 def test_newest_build_checks_and_analyze_rule(fresh_db, tmp_path):
     url = fresh_db
     generate(tmp_path / "landing", DemoConfig(customers=120, days=8, seed=5))
@@ -76,6 +102,19 @@ def test_newest_build_checks_and_analyze_rule(fresh_db, tmp_path):
         assert _analyze_count(conn, "marts.fct_contact") == 1
         assert _analyze_count(conn, "marts.customer_360") == 1
         assert conn.execute("select count(*) from marts.fct_contact").fetchone()[0] == contacts_before
+
+    # fct_contact's day index dropped, as in a warehouse built before the model declared it: the next
+    # ordinary build creates it again, and a build after that creates no second copy.
+    with psycopg.connect(url) as conn:
+        declared = _indexed_columns(conn, "marts.fct_contact")
+        assert "contact_date" in declared
+        _drop_index_on(conn, "marts.fct_contact", "contact_date")
+        assert "contact_date" not in _indexed_columns(conn, "marts.fct_contact")
+    for _ in range(2):
+        rebuilt = run_dbt(url, target, "build", "--select", "fct_contact")
+        assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+        with psycopg.connect(url) as conn:
+            assert _indexed_columns(conn, "marts.fct_contact") == declared
 
     assert _test_days(url, target).returncode == 0
 
