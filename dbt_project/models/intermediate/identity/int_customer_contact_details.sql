@@ -10,6 +10,7 @@ with contacts as (
 
 guest_keys as (
     select * from {{ ref('int_identity_guests') }}
+    where customer_id is not null
 ),
 
 ranked as (

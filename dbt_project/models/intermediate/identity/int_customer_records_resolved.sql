@@ -10,14 +10,14 @@
         ],
     )
 }}
--- depends_on: {{ ref('int_identity_unmatched_keys') }}
 {#
   Every customer-bearing source record resolved to one customer_id, with the rule that decided:
   a CRM account by int_identity_crm_matches' precedence (crm_id > interaction_link > email > phone),
   else a guest by int_identity_guests (guest_email, guest_phone; ids stable across runs), else 'unmatched'.
 
-  Incremental: a build resolves again the records whose CRM match changed, every record a guest
-  could resolve now (int_identity_unmatched_keys) and every record a guest resolved before, and
+  Incremental: a build resolves again the records whose CRM match changed (new records among them)
+  and the records carrying a key whose guest changed (int_identity_guests' built_at: a new guest key,
+  a merge or split, a key no longer a guest's), found by the records' e-mail and phone indexes, and
   writes a row only when its resolution changed; the incremental facts rebuild those (built_at).
   previous_customer_id is the customer a rewritten record had before this build (null for a record
   new to the hub, and after a full refresh): int_customer_lifetime recomputes the customer it left.
@@ -32,11 +32,20 @@ crm_matches as not materialized (
 
 guest_keys as not materialized (
     select * from {{ ref('int_identity_guests') }}
+    where customer_id is not null
 ),
 
 {% if is_incremental() %}
     previous as not materialized (
         select * from {{ this }}
+    ),
+
+    changed_guest_keys as (
+        select
+            key_type,
+            key_value
+        from {{ ref('int_identity_guests') }}
+        where built_at > {{ high_water('built_at') }}
     ),
 
     affected as (
@@ -47,15 +56,16 @@ guest_keys as not materialized (
         where built_at > {{ high_water('built_at') }}
         union
         select
-            record_type,
-            record_id
-        from {{ ref('int_identity_unmatched_keys') }}
+            r.record_type,
+            r.record_id
+        from changed_guest_keys as k
+        inner join records as r on k.key_type = 'email' and k.key_value = r.email
         union
         select
-            record_type,
-            record_id
-        from previous
-        where match_rule like 'guest\_%'
+            r.record_type,
+            r.record_id
+        from changed_guest_keys as k
+        inner join records as r on k.key_type = 'phone' and k.key_value = r.phone
     ),
 
     affected_records as (

@@ -6,6 +6,7 @@
 #}
 with guests as (
     select * from {{ ref('int_identity_guests') }}
+    where customer_id is not null
 ),
 
 changes as (
