@@ -8,6 +8,7 @@
             {'columns': ['comment_source', 'record_id']},
             {'columns': ['loaded_at']},
             {'columns': ['built_at']},
+            {'columns': ['theme_id', 'commented_at']},
         ],
     )
 }}

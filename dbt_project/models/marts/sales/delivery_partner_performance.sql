@@ -5,7 +5,7 @@
   var delivery_reasons and the customer's latest order before it, placed within
   var delivery_complaint_window_days, went with that partner.
 #}
-with orders as (
+with orders as not materialized (
     select * from {{ ref('fct_order') }}
     where delivery_partner is not null
 ),
@@ -18,18 +18,27 @@ contacts as (
         and reason in (select jsonb_array_elements_text('{{ var("delivery_reasons") | tojson }}'::jsonb))
 ),
 
+-- Each complaint's latest order, looked up by fct_order's (customer_id, ordered_at) index: a
+-- complaint reads one or two of its customer's orders, not every order of the history.
 complaint_orders as (
-    select distinct on (c.interaction_id)
+    select
         c.interaction_id,
         o.delivery_partner,
         date_trunc('month', coalesce(o.promised_date, o.order_date))::date as delivery_month
     from contacts as c
-    inner join orders as o
-        on
-            c.customer_id = o.customer_id
-            and c.queued_at >= o.ordered_at
-            and o.ordered_at > c.queued_at - interval '1 day' * {{ var('delivery_complaint_window_days') }}
-    order by c.interaction_id asc, o.ordered_at desc
+    cross join lateral (
+        select
+            latest.delivery_partner,
+            latest.promised_date,
+            latest.order_date
+        from orders as latest
+        where
+            latest.customer_id = c.customer_id
+            and latest.ordered_at <= c.queued_at
+            and latest.ordered_at > c.queued_at - interval '1 day' * {{ var('delivery_complaint_window_days') }}
+        order by latest.ordered_at desc, latest.order_id desc
+        limit 1
+    ) as o
 ),
 
 complaints as (

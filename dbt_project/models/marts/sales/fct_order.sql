@@ -13,7 +13,12 @@
         materialized='incremental',
         unique_key='order_id',
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['built_at']}, {'columns': ['order_date']}],
+        indexes=[
+            {'columns': ['order_id'], 'unique': True},
+            {'columns': ['built_at']},
+            {'columns': ['order_date']},
+            {'columns': ['customer_id', 'ordered_at', 'order_id']},
+        ],
     )
 }}
 with orders as not materialized (

@@ -10,18 +10,15 @@
   runs of digits masked.
 #}
 {%- set baseline_weeks = var('emerging_baseline_weeks') %}
-with themed as (
+{%- set timezone = var("reporting_timezone") %}
+with mentions as (
     select
         theme_id,
-        theme_label,
-        owner_function,
-        touchpoint,
-        record_id,
-        comment_text,
-        commented_at,
-        date_trunc('week', commented_at at time zone '{{ var("reporting_timezone") }}')::date as week_start
+        date_trunc('week', commented_at at time zone '{{ timezone }}')::date as week_start,
+        count(*) as mentions
     from {{ ref('int_comment_themes') }}
     where commented_at is not null
+    group by theme_id, week_start
 ),
 
 themes as (
@@ -35,16 +32,7 @@ themes as (
 
 weeks as (
     select generate_series(min(week_start), max(week_start), interval '1 week')::date as week_start
-    from themed
-),
-
-mentions as (
-    select
-        theme_id,
-        week_start,
-        count(*) as mentions
-    from themed
-    group by theme_id, week_start
+    from mentions
 ),
 
 dense as (
@@ -93,27 +81,30 @@ judged as (
     from scored
 ),
 
--- Examples only for the emerging weeks, which are all that show them: masking and ranking every
--- comment of every week was most of this model's build.
+-- Examples only for the emerging weeks, which are all that show them: each emerging week reads its
+-- three latest comments through int_comment_theme_matches' (theme_id, commented_at) index, not the
+-- comments of every week.
 examples as (
     select
-        theme_id,
-        week_start,
-        string_agg(masked, ' | ' order by commented_at desc) filter (where example_no <= 3) as example_comments
-    from (
+        j.theme_id,
+        j.week_start,
+        string_agg(e.masked, ' | ' order by e.commented_at desc, e.record_id asc) as example_comments
+    from judged as j
+    cross join lateral (
         select
-            t.theme_id,
-            t.week_start,
             t.commented_at,
-            {{ mask_free_text('t.comment_text') }} as masked,
-            row_number() over (
-                partition by t.theme_id, t.week_start order by t.commented_at desc, t.record_id asc
-            ) as example_no
-        from themed as t
-        inner join judged as j on t.theme_id = j.theme_id and t.week_start = j.week_start
-        where j.is_emerging
-    ) as numbered
-    group by theme_id, week_start
+            t.record_id,
+            {{ mask_free_text('t.comment_text') }} as masked
+        from {{ ref('int_comment_themes') }} as t
+        where
+            t.theme_id = j.theme_id
+            and t.commented_at >= j.week_start::timestamp at time zone '{{ timezone }}'
+            and t.commented_at < (j.week_start + 7)::timestamp at time zone '{{ timezone }}'
+        order by t.commented_at desc, t.record_id asc
+        limit 3
+    ) as e
+    where j.is_emerging
+    group by j.theme_id, j.week_start
 ),
 
 final as (
