@@ -114,6 +114,12 @@
         select distinct rebuilt.{{ day_column }} from {{ fact }} as rebuilt
         where rebuilt.built_at > {{ high_water('built_at') }} and rebuilt.{{ day_column }} is not null
     {%- endset -%}
+    {%- do return(date_literals(query)) -%}
+{%- endmacro %}
+
+{# The dates `query` returns (one column), read when the model runs, as a list of date literals for an
+   `in (...)` (null when there is none); the query itself before then (parsing, compiling). #}
+{% macro date_literals(query) -%}
     {%- if not execute -%}
         {%- do return(query) -%}
     {%- endif -%}

@@ -90,19 +90,20 @@ examples as (
         j.week_start,
         string_agg(e.masked, ' | ' order by e.commented_at desc, e.record_id asc) as example_comments
     from judged as j
-    cross join lateral (
-        select
-            t.commented_at,
-            t.record_id,
-            {{ mask_free_text('t.comment_text') }} as masked
-        from {{ ref('int_comment_themes') }} as t
-        where
-            t.theme_id = j.theme_id
-            and t.commented_at >= j.week_start::timestamp at time zone '{{ timezone }}'
-            and t.commented_at < (j.week_start + 7)::timestamp at time zone '{{ timezone }}'
-        order by t.commented_at desc, t.record_id asc
-        limit 3
-    ) as e
+    cross join
+        lateral (
+            select
+                t.commented_at,
+                t.record_id,
+                {{ mask_free_text('t.comment_text') }} as masked
+            from {{ ref('int_comment_themes') }} as t
+            where
+                t.theme_id = j.theme_id
+                and t.commented_at >= j.week_start::timestamp at time zone '{{ timezone }}'
+                and t.commented_at < (j.week_start + 7)::timestamp at time zone '{{ timezone }}'
+            order by t.commented_at desc, t.record_id asc
+            limit 3
+        ) as e
     where j.is_emerging
     group by j.theme_id, j.week_start
 ),

@@ -5,9 +5,45 @@
   counts under each; one that mentions none is under theme 'unthemed', its touchpoint what the survey
   was about (the contact or the order). Summing detractors by touchpoint shows which touchpoints
   drive them.
+
+  Incremental: a build recomputes every week holding a response that fct_survey_response rebuilt, whose
+  comment int_comment_theme_matches matched again, or whose order fct_order rebuilt (its delivery
+  partner may have changed) since the last build.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='week_start',
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['week_start']}, {'columns': ['built_at']}],
+    )
+}}
+-- depends_on: {{ ref('int_comment_theme_matches') }}
+{%- if is_incremental() %}
+    {%- set days_of_weeks_rebuilt -%}
+        select distinct (date_trunc('week', r.response_date)::date + d.day_of_week)::date
+        from {{ ref('fct_survey_response') }} as r
+        cross join generate_series(0, 6) as d (day_of_week)
+        where
+            r.response_date is not null
+            and (
+                r.built_at > {{ high_water('built_at') }}
+                or r.response_id in (
+                    select m.record_id from {{ ref('int_comment_theme_matches') }} as m
+                    where m.comment_source = 'survey' and m.built_at > {{ high_water('built_at') }}
+                )
+                or r.order_id in (
+                    select o.order_id from {{ ref('fct_order') }} as o
+                    where o.built_at > {{ high_water('built_at') }}
+                )
+            )
+    {%- endset %}
+{%- endif %}
 with responses as (
     select * from {{ ref('fct_survey_response') }}
+    {% if is_incremental() -%}
+        where response_date in ({{ date_literals(days_of_weeks_rebuilt) }})
+    {%- endif %}
 ),
 
 themes as (
