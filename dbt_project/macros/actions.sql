@@ -37,3 +37,86 @@
         end
     left join {{ ref('stg_ops__function_leads') }} as service on service.function_name = 'service'
 {%- endmacro %}
+
+{# What int_event_signals' rows depend on besides the facts: the action rules and the function leads,
+   as one md5 (SQL). A build that finds another fingerprint in the table recomputes every signal. #}
+{% macro event_signal_rules_fingerprint() -%}
+    select md5(
+        coalesce((select string_agg(r::text, '|' order by r::text) from {{ ref('stg_ops__action_rules') }} as r), '')
+        || '#'
+        || coalesce((select string_agg(f::text, '|' order by f::text) from {{ ref('stg_ops__function_leads') }} as f), '')
+    )
+{%- endmacro %}
+
+{# In int_event_signals' incremental build: whether its rows were computed under other rules or function
+   leads (or there are none), so that every signal is recomputed. #}
+{% macro event_signal_rules_changed() -%}
+    {%- if not execute -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce((select t.rules_fingerprint from {{ this }} as t limit 1), '')
+            <> ({{ event_signal_rules_fingerprint() }})
+    {%- endset -%}
+    {%- do return(run_query(query).columns[0].values()[0]) -%}
+{%- endmacro %}
+
+{# int_event_signals' pre-hooks. What a build recomputes, as the temporary table event_signals_rebuilt:
+   the contacts and survey responses the facts rebuilt since its last build (kind contact, response), and
+   the customers whose signals all are recomputed (kind customer): those of a rebuilt contact (its repeat
+   status and the next contact's depend on their other contacts), those a re-resolved contact left
+   (int_customer_records_resolved.previous_customer_id), and those with a new version of their golden
+   record (dim_customer_history: a new owner owns their signals). #}
+{% macro event_signals_rebuilt() -%}
+    {%- if is_incremental() and not event_signal_rules_changed() %}
+        {%- set since = high_water('built_at') %}
+        create temporary table event_signals_rebuilt on commit drop as
+        select
+            'contact' as kind,
+            interaction_id as record_id,
+            null::text as customer_id
+        from {{ ref('fct_contact') }}
+        where built_at > {{ since }}
+        union all
+        select
+            'response' as kind,
+            response_id as record_id,
+            null::text as customer_id
+        from {{ ref('fct_survey_response') }}
+        where built_at > {{ since }}
+        union all
+        select distinct
+            'customer' as kind,
+            null::text as record_id,
+            customer_id
+        from (
+            select customer_id from {{ ref('fct_contact') }}
+            where built_at > {{ since }}
+            union
+            select previous_customer_id from {{ ref('int_customer_records_resolved') }}
+            where record_type = 'interaction' and built_at > {{ since }}
+            union
+            select customer_id from {{ ref('dim_customer_history') }}
+            where dbt_valid_from > {{ since }}
+        ) as touched
+        where customer_id is not null;
+        analyze event_signals_rebuilt
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_event_signals_rebuilt() -%}
+    {%- if is_incremental() and event_signal_rules_changed() %}
+        delete from {{ this }}
+    {%- elif is_incremental() %}
+        delete from {{ this }} as t
+        where
+            t.customer_id in (select r.customer_id from event_signals_rebuilt as r where r.kind = 'customer')
+            or t.action_key in (
+                select a.prefix || r.record_id
+                from event_signals_rebuilt as r
+                inner join (
+                    values ('response', 'detractor:'), ('contact', 'complaint:'), ('contact', 'repeat_contact:')
+                ) as a (kind, prefix) on r.kind = a.kind
+            )
+    {%- endif %}
+{%- endmacro %}

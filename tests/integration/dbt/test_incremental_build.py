@@ -48,6 +48,7 @@ INCREMENTAL = [
     "int_comment_sentiment",
     "int_owner_daily_counts",
     "int_charter_measures",
+    "int_event_signals",
 ]
 
 
@@ -109,12 +110,14 @@ def _crm_changes(url, contacts_csv):
 
 
 def _move_an_account(url, accounts_csv):
-    """Give the account with the most contacts another relationship owner. Returns (account, old owner,
-    new owner)."""
+    """Give another relationship owner to the account with complaints whose last contact is the oldest, so
+    the new day brings it nothing and only its owner changes its action signals. Returns (account, old
+    owner, new owner)."""
     with psycopg.connect(url) as conn:
         busiest = conn.execute(
             "select c.customer_id from marts.fct_contact c join marts.dim_customer d using (customer_id) "
-            "where d.owner_id is not null group by 1 order by count(*) desc, 1 limit 1"
+            "where d.owner_id is not null group by 1 having bool_or(c.is_complaint) "
+            "order by max(c.queued_at), 1 limit 1"
         ).fetchone()[0]
     with accounts_csv.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -237,8 +240,17 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
         owner_now = conn.execute(
             "select owner_id from marts.dim_customer where customer_id = %s", (moved_account_id,)
         ).fetchone()[0]
-    # The moved account's customer belongs to its new owner, and both owners' figures changed.
+        rebuilt, owners = conn.execute(
+            "select (select count(*) from marts.fct_contact where customer_id = %(c)s "
+            "        and built_at = (select max(built_at) from marts.fct_contact)), "
+            "       (select array_agg(distinct owner_id) from intermediate.int_event_signals "
+            "        where customer_id = %(c)s and action_type = 'complaint')",
+            {"c": moved_account_id},
+        ).fetchone()
+    # The moved account's customer belongs to its new owner, and both owners' figures changed. The day
+    # rebuilt none of its contacts, yet its complaints' actions are now its new owner's.
     assert owner_now == new_owner
+    assert (rebuilt, owners) == (0, [new_owner])
     for owner in (old_owner, new_owner):
         assert _owner_kpis(fresh_db, owner) != kpis_before[owner], owner
     # The withdrawn note's sentiment and themes are gone.

@@ -6,8 +6,14 @@ import csv
 import psycopg
 import pytest
 
-from insight_hub.insight.actions import ActionError, close_action, import_writeback, sync_actions
-from tests.conftest import run_dbt
+from insight_hub.insight.actions import (
+    ActionError,
+    close_action,
+    import_writeback,
+    publish_rules,
+    sync_actions,
+)
+from tests.conftest import ROOT, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +213,61 @@ def test_a_valuable_customer_slipping_raises_an_action_that_clears_when_the_band
         assert conn.execute(
             "select status, closed_by, close_note from ops.insight_action where action_id = %s", (action[0],)
         ).fetchone() == ("closed", "signal_cleared", "the churn-risk band changed again")
+
+
+def _repeats_within(conn, days: int) -> int:
+    """Handled contacts with the same customer's previous handled contact about the same reason within
+    `days`, counted straight from marts.fct_contact."""
+    return _count(
+        conn,
+        """select count(*) from marts.fct_contact as c
+           where c.is_handled and c.customer_id is not null and exists (
+               select 1 from marts.fct_contact as p
+               where p.is_handled and p.customer_id = c.customer_id and p.reason = c.reason
+                 and p.queued_at < c.queued_at and p.queued_at >= c.queued_at - %s * interval '1 day')""",
+        (days,),
+    )
+
+
+def test_a_changed_rule_recomputes_every_event_signal(synced, tmp_path):
+    """int_event_signals recomputes only what the facts changed, except when the rules did: a shorter
+    repeat window (and a new function lead) reaches every signal in the next ordinary build, and the
+    rules put back bring back what was there."""
+    url, tmp = synced
+    rules_file = ROOT / "examples" / "demo" / "actions.yaml"
+    charter_file = ROOT / "examples" / "demo" / "charter.yaml"
+    changed = tmp_path / "actions.yaml"
+    changed.write_text(
+        rules_file.read_text()
+        .replace("within_days: 7", "within_days: 2")
+        .replace("service: U0001", "service: U0009")
+    )
+    signals = """select action_type, count(*), count(*) filter (where owner_id = 'U0009'), count(distinct rules_fingerprint)
+                 from intermediate.int_event_signals group by 1 order by 1"""
+
+    def rebuilt(rules) -> dict:
+        with psycopg.connect(url, autocommit=True) as conn:
+            publish_rules(conn, rules, charter_file)
+        out = run_dbt(url, tmp / "target", "build", "--select", "int_event_signals")
+        assert out.returncode == 0, out.stdout[-3000:]
+        with psycopg.connect(url) as conn:
+            return {row[0]: row[1:] for row in conn.execute(signals).fetchall()}
+
+    with psycopg.connect(url) as conn:
+        within_7, within_2 = _repeats_within(conn, 7), _repeats_within(conn, 2)
+        without_owner = _count(
+            conn,
+            """select count(*) from marts.fct_contact as f left join marts.dim_customer as c using (customer_id)
+               where f.is_complaint and c.owner_id is null""",
+        )
+    assert within_2 < within_7
+    try:
+        after = rebuilt(changed)
+        assert after["repeat_contact"][0] == within_2
+        # Complaints of customers without a relationship owner go to the new head of service.
+        assert after["complaint"][1] == without_owner > 0
+        assert all(fingerprints == 1 for *_, fingerprints in after.values())
+    finally:
+        restored = rebuilt(rules_file)
+    assert restored["repeat_contact"][:2] == (within_7, 0)
+    assert restored["complaint"][1] == 0

@@ -1,11 +1,71 @@
--- The signals raised for single events, under the rules in ops.action_rule (INSIGHT_HUB_ACTIONS): every
--- detractor's survey answer, complaint and repeat contact, with its owner and due date. The heaviest part
--- of the action signals (every handled contact is compared with the customer's previous one), built
--- beside customer_360 rather than after it: int_action_signals adds the signals that need customer_360's
--- history and serves both to the action sync.
+{{
+    config(
+        materialized='incremental',
+        unique_key='action_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['action_key'], 'unique': True},
+            {'columns': ['customer_id']},
+            {'columns': ['built_at']},
+        ],
+        pre_hook=["{{ event_signals_rebuilt() }}", "{{ delete_event_signals_rebuilt() }}"],
+    )
+}}
+-- depends_on: {{ ref('int_customer_records_resolved') }}
+-- depends_on: {{ ref('dim_customer_history') }}
+{#
+  The signals raised for single events, under the rules in ops.action_rule (INSIGHT_HUB_ACTIONS): every
+  detractor's survey answer, complaint and repeat contact, with its owner and due date. The heaviest
+  part of the action signals (every handled contact is compared with the customer's previous one), built
+  beside customer_360 rather than after it: int_action_signals adds the signals that need customer_360's
+  history and serves both to the action sync.
 
+  Incremental (see event_signals_rebuilt): a build recomputes the signals of the survey responses and
+  contacts the facts rebuilt since the last build, and every signal of a customer who gained or lost a
+  contact or whose golden record changed (a new owner: dim_customer_history), so a repeat contact is
+  judged against the customer's contacts as they are now. When the rules or the function leads change
+  (rules_fingerprint), every signal is recomputed.
+#}
+{%- set incremental = is_incremental() and not event_signal_rules_changed() %}
 with rules as (
     select * from {{ ref('stg_ops__action_rules') }}
+),
+
+{% if incremental %}
+    rebuilt as not materialized (
+        select * from event_signals_rebuilt
+    ),
+{% endif %}
+
+responses as not materialized (
+    select * from {{ ref('fct_survey_response') }}
+    {%- if incremental %}
+        where
+            response_id in (
+                select r.record_id from rebuilt as r
+                where r.kind = 'response'
+            )
+            or customer_id in (
+                select r.customer_id from rebuilt as r
+                where r.kind = 'customer'
+            )
+    {%- endif %}
+),
+
+contacts as not materialized (
+    select * from {{ ref('fct_contact') }}
+    {%- if incremental %}
+        where
+            interaction_id in (
+                select r.record_id from rebuilt as r
+                where r.kind = 'contact'
+            )
+            or customer_id in (
+                select r.customer_id from rebuilt as r
+                where r.kind = 'customer'
+            )
+    {%- endif %}
 ),
 
 -- An NPS answer of 0-6 or a CSAT answer of 1-2 (fct_survey_response.needs_follow_up).
@@ -14,15 +74,11 @@ detractors as (
         'detractor:' || response_id as action_key,
         'detractor' as action_type,
         customer_id,
-        null::text as theme_id,
-        null::text as promise_id,
         upper(survey_type) || ' ' || score || ' on ' || response_date
         || coalesce(' after a ' || contact_channel || ' contact', '')
         || ' (response ' || response_id || ')' as evidence,
-        submitted_at as signal_at,
-        true as is_active,
-        null::text as cleared_because
-    from {{ ref('fct_survey_response') }}
+        submitted_at as signal_at
+    from responses
     where needs_follow_up
 ),
 
@@ -31,18 +87,15 @@ complaints as (
         'complaint:' || interaction_id as action_key,
         'complaint' as action_type,
         customer_id,
-        null::text as theme_id,
-        null::text as promise_id,
         'complaint about ' || coalesce(reason, 'an unknown reason') || ' by ' || channel
         || ' to the ' || queue || ' queue on ' || contact_date
         || ' (contact ' || interaction_id || ')' as evidence,
-        queued_at as signal_at,
-        true as is_active,
-        null::text as cleared_because
-    from {{ ref('fct_contact') }}
+        queued_at as signal_at
+    from contacts
     where is_complaint
 ),
 
+-- In an incremental build `contacts` holds every contact of each customer it recomputes.
 handled_contacts as (
     select
         interaction_id,
@@ -57,7 +110,7 @@ handled_contacts as (
         lag(queued_at) over (
             partition by customer_id, reason order by queued_at asc, interaction_id asc
         ) as previous_at
-    from {{ ref('fct_contact') }}
+    from contacts
     where is_handled and customer_id is not null and reason is not null
 ),
 
@@ -67,25 +120,42 @@ repeats as (
         'repeat_contact:' || c.interaction_id as action_key,
         'repeat_contact' as action_type,
         c.customer_id,
-        null::text as theme_id,
-        null::text as promise_id,
         'back about ' || c.reason || ' by ' || c.channel || ' on ' || c.contact_date
         || ', ' || round(extract(epoch from c.queued_at - c.previous_at) / 86400.0, 1)
         || ' days after contact ' || c.previous_id || ' (contact ' || c.interaction_id || ')' as evidence,
-        c.queued_at as signal_at,
-        true as is_active,
-        null::text as cleared_because
+        c.queued_at as signal_at
     from handled_contacts as c
     inner join rules as r on r.action_type = 'repeat_contact'
     where c.previous_at >= c.queued_at - interval '1 day' * r.within_days
 ),
 
+-- A single event's signal stays active: the action sync closes none of them.
 signals as (
-    select * from detractors
-    union all
-    select * from complaints
-    union all
-    select * from repeats
+    select
+        action_key,
+        action_type,
+        customer_id,
+        null::text as theme_id,
+        null::text as promise_id,
+        evidence,
+        signal_at,
+        true as is_active,
+        null::text as cleared_because
+    from (
+        select * from detractors
+        union all
+        select * from complaints
+        union all
+        select * from repeats
+    ) as events
+),
+
+owned as (
+    {{ signals_with_owners('signals') }}
 )
 
-{{ signals_with_owners('signals') }}
+select
+    *,
+    ({{ event_signal_rules_fingerprint() }}) as rules_fingerprint,
+    {{ built_at() }}
+from owned
