@@ -53,17 +53,23 @@ responses as not materialized (
     {%- endif %}
 ),
 
+-- Every contact of each customer recomputed (their repeats are judged against each other), and the
+-- rebuilt contacts no one resolved (a complaint without a customer): each part found by an index.
 contacts as not materialized (
     select * from {{ ref('fct_contact') }}
     {%- if incremental %}
         where
-            interaction_id in (
-                select r.record_id from rebuilt as r
-                where r.kind = 'contact'
-            )
-            or customer_id in (
+            customer_id in (
                 select r.customer_id from rebuilt as r
                 where r.kind = 'customer'
+            )
+        union all
+        select * from {{ ref('fct_contact') }}
+        where
+            customer_id is null
+            and interaction_id in (
+                select r.record_id from rebuilt as r
+                where r.kind = 'contact'
             )
     {%- endif %}
 ),
@@ -95,7 +101,6 @@ complaints as (
     where is_complaint
 ),
 
--- In an incremental build `contacts` holds every contact of each customer it recomputes.
 handled_contacts as (
     select
         interaction_id,
