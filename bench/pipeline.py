@@ -32,6 +32,7 @@ tables.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import math
 import os
@@ -99,10 +100,18 @@ class PeakSampler:
             self._stop.wait(self.interval)
 
     def peak_mb(self, windows: list[tuple[float, float]]) -> float:
-        """Largest sample inside any of the (start, end) windows, in MB."""
-        peak = max(
-            (rss for t, rss in self.samples if any(start <= t <= end for start, end in windows)), default=0
-        )
+        """Largest sample inside any of the (start, end) windows, in MB. A window no sample fell in (a task
+        shorter than one pass over the processes, which takes longer than `interval` on a busy machine)
+        takes the samples on either side of it."""
+        samples = list(self.samples)
+        times = [t for t, _ in samples]
+        peak = 0
+        for start, end in windows:
+            inside = [rss for t, rss in samples if start <= t <= end]
+            if not inside:
+                after = bisect.bisect_right(times, end)
+                inside = [rss for _, rss in samples[max(after - 1, 0) : after + 1]]
+            peak = max(peak, *inside, 0)
         return round(peak / 1048576, 1)
 
 

@@ -1,4 +1,5 @@
-"""The pipeline benchmark's growth exponent: k in time ~ SCALE^k, fitted on log-log."""
+"""The pipeline benchmark's growth exponent (k in time ~ SCALE^k, fitted on log-log) and its stages' peak
+memory."""
 
 import sys
 
@@ -7,7 +8,7 @@ import pytest
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from pipeline import exponent, stage_of  # noqa: E402
+from pipeline import PeakSampler, exponent, stage_of  # noqa: E402
 
 
 def test_linear_growth_has_exponent_one_and_flat_growth_zero():
@@ -34,3 +35,14 @@ def test_tasks_fall_into_the_reported_stages():
     assert stage_of("transform", "hub.fct_contact_run") == "dbt build"
     assert stage_of("transform", "sync_actions") is None
     assert stage_of("insight", "deliver_extracts") == "extracts"
+
+
+def test_a_stage_shorter_than_the_sampling_takes_the_samples_around_it():
+    sampler = PeakSampler()
+    mb = 1048576
+    sampler.samples = [(1.0, 100 * mb), (2.0, 300 * mb), (3.0, 200 * mb), (4.0, 50 * mb)]
+    assert sampler.peak_mb([(1.5, 3.5)]) == 300.0  # the samples inside
+    assert sampler.peak_mb([(3.2, 3.3)]) == 200.0  # none inside: 200 MB before it, 50 MB after
+    assert sampler.peak_mb([(3.2, 3.3), (1.9, 2.1)]) == 300.0
+    assert sampler.peak_mb([(5.0, 5.1)]) == 50.0  # after the last sample
+    assert sampler.peak_mb([]) == 0.0
