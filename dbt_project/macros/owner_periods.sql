@@ -1,7 +1,7 @@
 {# Two models count each manager's scope incrementally: int_owner_daily_counts by (owner, day) and
    manager_kpis by (owner, period). Before an incremental build, their hooks, in the build's own
    transaction, list what the build recomputes in a temporary table and delete those rows; the model
-   then computes exactly them again (in_owner_periods_rebuilt and on_day_rebuilt below):
+   then computes exactly them again (in_owner_periods_rebuilt and owner_facts_rebuilt below):
    - every owner's days that hold a fact row (contact, survey response, order) written since
      int_owner_daily_counts' last build (new, reloaded and re-resolved facts all get a new built_at),
      and the weeks and months of the days int_owner_daily_counts rewrote since manager_kpis' last build;
@@ -114,14 +114,42 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# In int_owner_daily_counts' incremental build, on a fact table before it is joined to the owners: true
-   for a row on a rebuilt day, and for every row when some owner's scope changed (any of their facts may
-   count); in_owner_periods_rebuilt then keeps exactly the pairs to recompute. True for every row in a
-   full build. #}
-{% macro on_day_rebuilt(fact_day) -%}
+{# The rows of a fact table (`relation`, filtered by `where`) that int_owner_daily_counts counts: every
+   row in a full build; in an incremental build the rows on a rebuilt day, and every day's rows of the
+   customers owned by an owner whose scope changed (in_owner_periods_rebuilt then keeps exactly the pairs
+   to recompute). When the changed scope is the head of service's or a team lead's (their role or their
+   queues), every row is read: any fact may count for them.
+   Three disjoint parts, so that each reads its rows by an index (the fact's day, its customer) instead
+   of the whole table: PostgreSQL cannot use an index for a condition that ORs them. The model defines
+   rebuilt_days, rebuilt_owners and owned_customers, heads and owner_queues. #}
+{% macro owner_facts_rebuilt(relation, fact_day, where='true') -%}
     {%- if is_incremental() -%}
-        ({{ fact_day }} in (select rebuilt_day from rebuilt_days) or exists (select 1 from rebuilt_owners))
+        {%- set days = 'array(select rebuilt_day from rebuilt_days)' -%}
+        {%- set reads_all -%}
+            exists (
+                select 1 from rebuilt_owners as r
+                where
+                    r.owner_id in (select h.owner_id from heads as h)
+                    or r.owner_id in (select q.owner_id from owner_queues as q)
+            )
+        {%- endset -%}
+        select * from {{ relation }} as f
+        where {{ where }} and f.{{ fact_day }} = any({{ days }}) and not {{ reads_all }}
+        union all
+        select * from {{ relation }} as f
+        where
+            {{ where }}
+            and f.customer_id = any(array(
+                select o.customer_id from owned_customers as o
+                where o.owner_id in (select r.owner_id from rebuilt_owners as r)
+            ))
+            and coalesce(f.{{ fact_day }} <> all({{ days }}), true)
+            and not {{ reads_all }}
+        union all
+        select * from {{ relation }} as f
+        where {{ where }} and {{ reads_all }}
     {%- else -%}
-        true
+        select * from {{ relation }} as f
+        where {{ where }}
     {%- endif -%}
 {%- endmacro %}

@@ -28,6 +28,11 @@ scopes as (
     select * from {{ ref('int_owner_scopes') }}
 ),
 
+heads as (
+    select owner_id from owners
+    where role = 'head_of_service'
+),
+
 owner_queues as (
     select * from {{ ref('stg_ops__owner_queues') }}
 ),
@@ -68,8 +73,7 @@ contacts as (
         is_followed_by_repeat,
         is_complaint,
         is_first_contact_resolution
-    from {{ ref('fct_contact') }}
-    where is_offered and {{ on_day_rebuilt('contact_date') }}
+    from ({{ owner_facts_rebuilt(ref('fct_contact'), 'contact_date', 'f.is_offered') }}) as f
 ),
 
 responses as (
@@ -82,8 +86,7 @@ responses as (
         is_promoter,
         is_detractor,
         score
-    from {{ ref('fct_survey_response') }}
-    where {{ on_day_rebuilt('response_date') }}
+    from ({{ owner_facts_rebuilt(ref('fct_survey_response'), 'response_date') }}) as f
 ),
 
 delivered_orders as (
@@ -91,13 +94,9 @@ delivered_orders as (
         promised_date,
         customer_id,
         is_on_time
-    from {{ ref('fct_order') }}
-    where is_delivered and promised_date is not null and {{ on_day_rebuilt('promised_date') }}
-),
-
-heads as (
-    select owner_id from owners
-    where role = 'head_of_service'
+    from (
+        {{ owner_facts_rebuilt(ref('fct_order'), 'promised_date', 'f.is_delivered and f.promised_date is not null') }}
+    ) as f
 ),
 
 scoped_contacts as (

@@ -7,7 +7,7 @@
   since, and those whose customer the identity models now resolve differently.
 #}
 {#- The order_date index finds the newest day (customer_360's as-of date) and its last 180 days without reading
-    the whole table. #}
+    the whole table; the promised_date index the deliveries of the days int_owner_daily_counts rebuilds. #}
 {{
     config(
         materialized='incremental',
@@ -17,6 +17,7 @@
             {'columns': ['order_id'], 'unique': True},
             {'columns': ['built_at']},
             {'columns': ['order_date']},
+            {'columns': ['promised_date']},
             {'columns': ['customer_id', 'ordered_at', 'order_id']},
         ],
     )

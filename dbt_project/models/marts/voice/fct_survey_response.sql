@@ -6,7 +6,8 @@
   identity models now resolve differently, and those answering a contact fct_contact rebuilt.
 #}
 {#- The response_date index finds the newest day (customer_360's as-of date) and the days survey_daily
-    rebuilds without reading the whole table. #}
+    rebuilds without reading the whole table; the customer_id index the responses of the customers
+    int_owner_daily_counts recounts for an owner whose scope changed. #}
 {{
     config(
         materialized='incremental',
@@ -17,6 +18,7 @@
             {'columns': ['interaction_id']},
             {'columns': ['built_at']},
             {'columns': ['response_date']},
+            {'columns': ['customer_id']},
         ],
     )
 }}
