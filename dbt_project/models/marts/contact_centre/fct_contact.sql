@@ -69,17 +69,26 @@ resolved as not materialized (
 
     -- A touched customer's contacts in the repeat window before a change look ahead at it: they are
     -- rebuilt. Their look-ahead needs the customer's contacts up to a window after it as well.
+    -- They are read from this table, customer by customer through its customer index (a join let
+    -- PostgreSQL hash every contact): a contact whose customer is not the one stored here is a changed
+    -- contact, and every changed contact is in the neighbourhood anyway.
     neighbourhood as (
         select
-            r.interaction_id,
-            bool_or(i.queued_at <= x.queued_at) as is_rebuilt
+            t.interaction_id,
+            bool_or(t.queued_at <= x.queued_at) as is_rebuilt
         from touched as x
-        inner join resolved as r on x.customer_id = r.customer_id
-        inner join interactions as i on r.interaction_id = i.interaction_id
-        where
-            i.queued_at >= x.queued_at - interval '1 day' * {{ var('repeat_window_days') }}
-            and i.queued_at <= x.queued_at + interval '1 day' * {{ var('repeat_window_days') }}
-        group by r.interaction_id
+        cross join
+            lateral (
+                select
+                    s.interaction_id,
+                    s.queued_at
+                from {{ this }} as s
+                where
+                    s.customer_id = x.customer_id
+                    and s.queued_at >= x.queued_at - interval '1 day' * {{ var('repeat_window_days') }}
+                    and s.queued_at <= x.queued_at + interval '1 day' * {{ var('repeat_window_days') }}
+            ) as t
+        group by t.interaction_id
         union all
         select
             interaction_id,
