@@ -79,6 +79,16 @@ def _tables(url: str) -> dict[str, list[tuple]]:
     return out
 
 
+def _crm_keys(url: str, gone: bool = True) -> dict[tuple[str, str], tuple[int, str | None]]:
+    """The CRM key map: (key type, key value) -> (accounts, customer), leaving out the keys the CRM no
+    longer has (account_count 0) unless `gone`."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select key_type, key_value, account_count, customer_id from intermediate.int_identity_crm_keys"
+        ).fetchall()
+    return {(t, v): (n, c) for t, v, n, c in rows if gone or n > 0}
+
+
 def _crm_changes(url, contacts_csv):
     """Rewrite the CRM contacts export: a new contact of an account takes the e-mail a guest is known by,
     and a contact whose e-mail matched records gets another. Returns (guest e-mail, its account, the
@@ -275,9 +285,17 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     assert "INT99999901" in flags
     assert contacts > len(before)
 
+    # The CRM key map looked again only at the keys of the CRM rows the day published (its high-water
+    # marks), and holds the keys a full refresh computes, beside those the CRM no longer has.
+    compiled = next((tmp_path / "t" / "compiled").rglob("int_identity_crm_keys.sql")).read_text()
+    assert "candidate_keys" in compiled
+    assert _crm_keys(fresh_db)[("email", moved_email)] == (0, None)
+    crm_keys_incremental = _crm_keys(fresh_db, gone=False)
+
     refresh = run_dbt(fresh_db, tmp_path / "t", "build", "--full-refresh")
     assert refresh.returncode == 0, refresh.stdout[-3000:]
     after_refresh = _tables(fresh_db)
+    assert crm_keys_incremental == _crm_keys(fresh_db)
 
     assert after_incremental.keys() == after_refresh.keys()
     assert {f"intermediate.{t}" for t in INCREMENTAL} <= after_refresh.keys()
