@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import psycopg
 import pytest
@@ -54,6 +55,16 @@ def test_every_dag_run_succeeded(pipeline_run):
                from ops.insight_action"""
         ).fetchone()
     assert actions > 0 and owners_known
+
+
+def test_the_scheduled_build_runs_the_data_tests_and_not_the_unit_tests(pipeline_run, settings):
+    """The transform's one `dbt build` checks the data it built; the unit tests' fixtures are left to
+    `make test` (PRODUCTION_DBT_ENV)."""
+    log = (_run_settings(settings).home / "logs" / "transform.log").read_text()
+    assert re.search(r"START test not_null_fct_contact_interaction_id\b", log)
+    assert re.search(r"PASS not_null_fct_contact_interaction_id\b", log)
+    assert "START sql incremental model marts.fct_contact" in log
+    assert re.findall(r"START unit_test \S+", log) == []
 
 
 def test_rows_loaded_equal_rows_generated_minus_rows_quarantined(pipeline_run, warehouse):
