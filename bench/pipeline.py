@@ -428,6 +428,7 @@ def new_database(settings, name: str) -> str:
 
 def bench_scale(scale: float, with_pandas: bool, bench_dir: Path = BENCH_DIR) -> dict:
     from insight_hub.demo.landing import land_history_and_last_day
+    from insight_hub.warehouse import embedded_server
 
     customers = max(50, round(CUSTOMERS_AT_SCALE_1 * scale))
     work = bench_dir / f"pipeline-{customers}"
@@ -438,23 +439,27 @@ def bench_scale(scale: float, with_pandas: bool, bench_dir: Path = BENCH_DIR) ->
     with mail_server() as (smtp_port, mailed), PeakSampler() as sampler:
         settings = bench_settings(bench_dir / "pipeline", work / "landing", smtp_port)
         reset_databases(settings)
-        full = run_product(settings, f"SCALE={scale:g} full", sampler, mailed)
-        for path in day_files:
-            target = work / "landing" / path.relative_to(work / "last_day")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-        incremental = run_product(settings, f"SCALE={scale:g} one more day", sampler, mailed)
+        try:
+            full = run_product(settings, f"SCALE={scale:g} full", sampler, mailed)
+            for path in day_files:
+                target = work / "landing" / path.relative_to(work / "last_day")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+            incremental = run_product(settings, f"SCALE={scale:g} one more day", sampler, mailed)
 
-        print(f"SCALE={scale:g}: the floor (COPY into bare tables, one SQL statement) ...", flush=True)
-        floor_started = time.time()
-        floor = run_floor(new_database(settings, "bench_floor"), history_files)
-        floor["peak_mb"] = sampler.peak_mb([(floor_started, time.time())])
-        pandas = None
-        if with_pandas:
-            print(f"SCALE={scale:g}: pandas read + to_sql ...", flush=True)
-            pandas_started = time.time()
-            pandas = run_pandas(new_database(settings, "bench_pandas"), history_files)
-            pandas["peak_mb"] = sampler.peak_mb([(pandas_started, time.time())])
+            print(f"SCALE={scale:g}: the floor (COPY into bare tables, one SQL statement) ...", flush=True)
+            floor_started = time.time()
+            floor = run_floor(new_database(settings, "bench_floor"), history_files)
+            floor["peak_mb"] = sampler.peak_mb([(floor_started, time.time())])
+            pandas = None
+            if with_pandas:
+                print(f"SCALE={scale:g}: pandas read + to_sql ...", flush=True)
+                pandas_started = time.time()
+                pandas = run_pandas(new_database(settings, "bench_pandas"), history_files)
+                pandas["peak_mb"] = sampler.peak_mb([(pandas_started, time.time())])
+        finally:
+            # The server is the benchmark's own: it is not left running (make bench-extracts starts it again).
+            embedded_server(settings).stop()
 
     floor_total = floor["copy_seconds"] + floor["daily_sql_seconds"]
     product_total = full["load_seconds"] + full["stages"]["dbt build"]["seconds"]

@@ -28,11 +28,11 @@ def bench_run(tmp_path_factory):
     )  # fmt: skip
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     run = json.loads((results / "pipeline.json").read_text())["runs"][-1]
-    return run, (results / "pipeline.md").read_text(), proc.stdout
+    return run, (results / "pipeline.md").read_text(), proc.stdout, out / "work"
 
 
 def test_every_row_is_read_by_the_product_and_copied_by_the_floor(bench_run):
-    run, _, _ = bench_run
+    run, _, _, _ = bench_run
     (size,) = run["sizes"]
     full, incremental = size["full"], size["incremental"]
     assert size["customers"] == 200
@@ -45,7 +45,7 @@ def test_every_row_is_read_by_the_product_and_copied_by_the_floor(bench_run):
 
 
 def test_each_stage_has_a_time_a_rate_and_a_peak(bench_run):
-    run, _, _ = bench_run
+    run, _, _, _ = bench_run
     for key in ("full", "incremental"):
         result = run["sizes"][0][key]
         for name, stage in result["stages"].items():
@@ -65,7 +65,7 @@ def test_each_stage_has_a_time_a_rate_and_a_peak(bench_run):
 
 
 def test_the_ratios_are_the_figures_beside_them(bench_run):
-    run, summary, stdout = bench_run
+    run, summary, stdout, _ = bench_run
     size = run["sizes"][0]
     full, floor, pandas, ratios = size["full"], size["floor"], size["pandas"], size["ratios"]
     assert ratios["load_vs_copy"] == pytest.approx(full["load_seconds"] / floor["copy_seconds"], rel=0.01)
@@ -78,3 +78,13 @@ def test_the_ratios_are_the_figures_beside_them(bench_run):
     assert run["growth"]["full_wall_exponent"] is None
     assert "| dbt build |" in summary and f"{ratios['load_vs_copy']}x (load)" in summary
     assert summary in stdout
+
+
+def test_the_benchmark_stops_the_server_it_started(bench_run):
+    """The benchmark's embedded PostgreSQL is its own: none is left running once it has reported."""
+    from insight_hub.warehouse.embedded import EmbeddedPostgres
+
+    *_, work = bench_run
+    server = EmbeddedPostgres(work / "pipeline" / "pg")
+    assert server.initialised
+    assert not server.status().running
