@@ -11,7 +11,8 @@ with rules as (
 ),
 
 as_of as (
-    select max(as_of_date) as as_of_date from {{ ref('customer_360') }}
+    -- customer_360's as-of date, from the facts' date indexes rather than through the view.
+    select {{ hub_as_of_date() }} as as_of_date
 ),
 
 -- Weeks a promise was broken, complete weeks only, grouped into runs of consecutive weeks: one action
