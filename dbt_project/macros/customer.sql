@@ -9,10 +9,11 @@
     )
 {%- endmacro %}
 
-{# For int_customer_profile's incremental build: the as-of date its stored rows were counted to
-   (window_end_date) and the hub's as-of date now, as date literals read when the model runs; none when
-   the model is built whole (a full build, an empty table, or no fact at all). #}
-{% macro profile_window_ends() -%}
+{# For an incremental model that counts 30, 90 and 180-day windows back from the as-of date
+   (int_customer_lifetime): the as-of date its stored rows were counted to (window_end_date) and the hub's
+   as-of date now, as date literals read when the model runs; none on a full build, while the table is
+   empty, or with no fact at all. #}
+{% macro window_ends() -%}
     {%- if not (execute and is_incremental()) -%}
         {%- do return(none) -%}
     {%- endif -%}

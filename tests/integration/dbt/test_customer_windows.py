@@ -1,5 +1,6 @@
-"""customer_360 over an incremental int_customer_profile: after new days of data, the customers whose
-30, 90 or 180-day figures the moving as-of date changed are recomputed, and nobody else.
+"""customer_360 is a view over int_customer_lifetime, which counts each customer's last 30, 90 and
+180 days: after new days of data, an incremental build recomputes the customers whose figures the
+moving as-of date changed, besides those the data touched, and nobody else.
 
 Half a year of demo history is built; three more days land, which move the as-of date three days, so
 contacts leave the 30-day window and orders leave the last 90 days and the 180 days. The incremental
@@ -19,23 +20,22 @@ from tests.conftest import make_settings, run_dbt
 
 pytestmark = pytest.mark.integration
 
-# What customer_360 shows; the profile's own bookkeeping (built_at, window_end_date, lifetime_built_at)
-# says when a row was counted, not what it holds.
-PROFILE = (
-    "customer_id, owner_id, owner_name, value_to_date, orders, contacts, last_contact_date, "
-    "last_order_date, revenue_last_90_days, revenue_previous_90_days, complaints_last_30_days, "
-    "repeat_contacts_last_30_days"
+# The lifetime figures; its bookkeeping (built_at, window_end_date) says when a row was counted, not
+# what it holds.
+LIFETIME = (
+    "customer_id, fact_rows, value_to_date, orders, contacts, last_contact_date, last_order_date, "
+    "revenue_last_90_days, revenue_previous_90_days, complaints_last_30_days, repeat_contacts_last_30_days"
 )
 BUILD = ("build", "--select", "+customer_360", "--indirect-selection", "cautious")
 
 
 def _state(url: str) -> tuple[list[tuple], list[tuple]]:
     with psycopg.connect(url) as conn:
-        profile = conn.execute(
-            f"select {PROFILE} from intermediate.int_customer_profile order by 1"
+        lifetime = conn.execute(
+            f"select {LIFETIME} from intermediate.int_customer_lifetime order by 1"
         ).fetchall()
         view = conn.execute("select * from marts.customer_360 order by customer_id").fetchall()
-    return profile, view
+    return lifetime, view
 
 
 def _crossing(url: str, earlier: str, later: str) -> dict[str, int]:
@@ -67,7 +67,7 @@ def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp
     assert full.returncode == 0, full.stdout[-3000:]
     with psycopg.connect(fresh_db) as conn:
         earlier = conn.execute("select max(as_of_date)::text from marts.customer_360").fetchone()[0]
-        customers = conn.execute("select count(*) from intermediate.int_customer_profile").fetchone()[0]
+        customers = conn.execute("select count(*) from intermediate.int_customer_lifetime").fetchone()[0]
 
     shutil.copytree(last_days, landing, dirs_exist_ok=True)
     load_all_entities(fresh_db, settings=settings)
@@ -77,20 +77,20 @@ def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp
     with psycopg.connect(fresh_db) as conn:
         later = conn.execute("select max(as_of_date)::text from marts.customer_360").fetchone()[0]
         rewritten = conn.execute(
-            "select count(*) from intermediate.int_customer_profile "
-            "where built_at = (select max(built_at) from intermediate.int_customer_profile)"
+            "select count(*) from intermediate.int_customer_lifetime "
+            "where built_at = (select max(built_at) from intermediate.int_customer_lifetime)"
         ).fetchone()[0]
     after_incremental = _state(fresh_db)
 
     # The as-of date moved three days, and each window lost the facts of those days.
     assert (later > earlier) and all(n > 0 for n in _crossing(fresh_db, earlier, later).values())
     # The incremental build took its windows from the stored as-of date, and rewrote some customers only.
-    compiled = next((tmp_path / "t" / "compiled").rglob("int_customer_profile.sql")).read_text()
+    compiled = next((tmp_path / "t" / "compiled").rglob("int_customer_lifetime.sql")).read_text()
     assert f"'{later}'::date" in compiled and f"'{earlier}'::date" in compiled
     assert 0 < rewritten < customers
 
     refresh = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
     assert refresh.returncode == 0, refresh.stdout[-3000:]
-    profile, view = _state(fresh_db)
-    assert after_incremental[0] == profile
+    lifetime, view = _state(fresh_db)
+    assert after_incremental[0] == lifetime
     assert after_incremental[1] == view

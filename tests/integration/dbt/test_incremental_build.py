@@ -35,9 +35,8 @@ BOOKKEEPING = {
     "dbt_updated_at",
     "dbt_valid_from",
     "dbt_valid_to",
-    # int_customer_profile: the as-of date and lifetime row a customer's figures were last counted from.
+    # int_customer_lifetime: the as-of date a customer's 30, 90 and 180-day figures were last counted to.
     "window_end_date",
-    "lifetime_built_at",
 }
 
 
@@ -47,7 +46,6 @@ INCREMENTAL = [
     "int_identity_crm_matches",
     "int_customer_records_resolved",
     "int_customer_lifetime",
-    "int_customer_profile",
     "int_comment_theme_matches",
     "int_comment_sentiment",
     "int_owner_daily_counts",
