@@ -35,8 +35,10 @@ BOOKKEEPING = {
     "dbt_updated_at",
     "dbt_valid_from",
     "dbt_valid_to",
-    # int_customer_lifetime: the as-of date a customer's 30, 90 and 180-day figures were last counted to.
+    # int_customer_lifetime: the as-of date a customer's 30, 90 and 180-day figures were last counted to;
+    # int_customer_profile: the lifetime row its figures came from.
     "window_end_date",
+    "lifetime_built_at",
 }
 
 
@@ -46,6 +48,7 @@ INCREMENTAL = [
     "int_identity_crm_matches",
     "int_customer_records_resolved",
     "int_customer_lifetime",
+    "int_customer_profile",
     "int_comment_theme_matches",
     "int_comment_sentiment",
     "int_owner_daily_counts",

@@ -13,22 +13,14 @@
   Churn-risk band: high below 40, medium below 70, low from 70.
 #}
 {#-
-  A view: int_customer_lifetime holds each customer's figures, which a day of data changes for the
+  A view: int_customer_profile holds each customer's figures, which a day of data changes for the
   customers it touches; what moves with the calendar alone (the days since, the recency score and so
   the health score) is computed here when read. A relationship owner's extract lists their customers
-  at risk through dim_customer's owner_id index.
+  at risk through int_customer_profile's owner_id index.
 #}
 {{ config(materialized='view') }}
-with customers as (
-    select * from {{ ref('dim_customer') }}
-),
-
-owners as (
-    select * from {{ ref('dim_owner') }}
-),
-
-lifetime as (
-    select * from {{ ref('int_customer_lifetime') }}
+with profile as (
+    select * from {{ ref('int_customer_profile') }}
 ),
 
 as_of as (
@@ -37,39 +29,13 @@ as_of as (
 
 joined as (
     select
-        cu.customer_id,
-        cu.segment,
-        cu.region,
-        cu.owner_id,
-        ow.owner_name,
-        cu.customer_since,
+        p.*,
         a.as_of_date,
-        coalesce(l.value_to_date, 0) as value_to_date,
-        coalesce(l.orders, 0) as orders,
-        coalesce(l.completed_orders, 0) as completed_orders,
-        l.last_order_date,
-        coalesce(l.contacts, 0) as contacts,
-        coalesce(l.contacts_handled, 0) as contacts_handled,
-        coalesce(l.complaints, 0) as complaints,
-        l.last_contact_date,
-        coalesce(l.survey_responses, 0) as survey_responses,
-        l.last_csat_score,
-        l.average_csat_score,
-        l.last_nps_score,
-        l.average_nps_score,
-        coalesce(l.cost_to_serve, 0) as cost_to_serve,
-        a.as_of_date - l.last_contact_date as days_since_last_contact,
-        a.as_of_date - l.last_order_date as days_since_last_order,
-        a.as_of_date - greatest(l.last_contact_date, l.last_order_date) as days_since_last_activity,
-        coalesce(l.revenue_last_90_days, 0) as revenue_last_90_days,
-        coalesce(l.revenue_previous_90_days, 0) as revenue_previous_90_days,
-        l.latest_sentiment,
-        coalesce(l.complaints_last_30_days, 0) as complaints_last_30_days,
-        coalesce(l.repeat_contacts_last_30_days, 0) as repeat_contacts_last_30_days
-    from customers as cu
+        a.as_of_date - p.last_contact_date as days_since_last_contact,
+        a.as_of_date - p.last_order_date as days_since_last_order,
+        a.as_of_date - greatest(p.last_contact_date, p.last_order_date) as days_since_last_activity
+    from profile as p
     cross join as_of as a
-    left join owners as ow on cu.owner_id = ow.owner_id
-    left join lifetime as l on cu.customer_id = l.customer_id
 ),
 
 components as (

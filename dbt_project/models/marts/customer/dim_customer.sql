@@ -4,8 +4,6 @@
   appear only masked (for a person to recognise) and as keyed hashes (for joins and counts); the
   plain values are in marts_pii.dim_customer_pii for pii_reader.
 #}
-{#- A relationship owner's extract lists their customers (customer_360) through this index. #}
-{{ config(indexes=[{'columns': ['owner_id']}]) }}
 with accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
