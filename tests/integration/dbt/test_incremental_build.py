@@ -35,10 +35,6 @@ BOOKKEEPING = {
     "dbt_updated_at",
     "dbt_valid_from",
     "dbt_valid_to",
-    # int_customer_lifetime: the as-of date a customer's 30, 90 and 180-day figures were last counted to;
-    # int_customer_profile: the lifetime row its figures came from.
-    "window_end_date",
-    "lifetime_built_at",
 }
 
 
@@ -48,7 +44,6 @@ INCREMENTAL = [
     "int_identity_crm_matches",
     "int_customer_records_resolved",
     "int_customer_lifetime",
-    "int_customer_profile",
     "int_comment_theme_matches",
     "int_comment_sentiment",
     "int_owner_daily_counts",
@@ -58,13 +53,13 @@ INCREMENTAL = [
 
 
 def _tables(url: str) -> dict[str, list[tuple]]:
-    """Every table and view in marts and the incremental intermediate tables, rows sorted, without
-    bookkeeping columns."""
+    """Every table in marts and the incremental intermediate tables, rows sorted, without bookkeeping
+    columns."""
     out = {}
     with psycopg.connect(url) as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema = 'marts' "
+            "where (table_schema = 'marts' and table_type = 'BASE TABLE') "
             "or (table_schema = 'intermediate' and table_name = any(%s)) order by 1, 2",
             (INCREMENTAL,),
         ).fetchall()

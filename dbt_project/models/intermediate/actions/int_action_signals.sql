@@ -11,8 +11,7 @@ with rules as (
 ),
 
 as_of as (
-    -- customer_360's as-of date, from the facts' date indexes rather than through the view.
-    select {{ hub_as_of_date() }} as as_of_date
+    select max(as_of_date) as as_of_date from {{ ref('customer_360') }}
 ),
 
 -- Weeks a promise was broken, complete weeks only, grouped into runs of consecutive weeks: one action

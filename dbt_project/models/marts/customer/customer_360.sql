@@ -12,30 +12,90 @@
     repeats 15 %    repeat contacts in the last 30 days: none 100, one 50, more 0
   Churn-risk band: high below 40, medium below 70, low from 70.
 #}
-{#-
-  A view: int_customer_profile holds each customer's figures, which a day of data changes for the
-  customers it touches; what moves with the calendar alone (the days since, the recency score and so
-  the health score) is computed here when read. A relationship owner's extract lists their customers
-  at risk through int_customer_profile's owner_id index.
-#}
-{{ config(materialized='view') }}
-with profile as (
-    select * from {{ ref('int_customer_profile') }}
+{#- A relationship owner's extract lists their customers at risk by this index. #}
+{{ config(indexes=[{'columns': ['owner_id']}]) }}
+with customers as (
+    select * from {{ ref('dim_customer') }}
+),
+
+owners as (
+    select * from {{ ref('dim_owner') }}
+),
+
+lifetime as (
+    select * from {{ ref('int_customer_lifetime') }}
 ),
 
 as_of as (
-    select {{ hub_as_of_date() }} as as_of_date
+    select
+        greatest(
+            (select max(contact_date) from {{ ref('fct_contact') }}),
+            (select max(order_date) from {{ ref('fct_order') }}),
+            (select max(response_date) from {{ ref('fct_survey_response') }})
+        ) as as_of_date
+),
+
+-- The figures that move with the as-of date, from the facts of the last 30 and 180 days only.
+recent_contacts as (
+    select
+        c.customer_id,
+        count(*) filter (where c.is_complaint) as complaints_last_30_days,
+        count(*) filter (where c.is_followed_by_repeat) as repeat_contacts_last_30_days
+    from {{ ref('fct_contact') }} as c
+    cross join as_of as a
+    where c.customer_id is not null and c.contact_date > a.as_of_date - 30
+    group by c.customer_id
+),
+
+recent_orders as (
+    select
+        o.customer_id,
+        coalesce(sum(o.net_revenue) filter (where o.order_date > a.as_of_date - 90), 0) as revenue_last_90_days,
+        coalesce(sum(o.net_revenue) filter (where o.order_date <= a.as_of_date - 90), 0)
+            as revenue_previous_90_days
+    from {{ ref('fct_order') }} as o
+    cross join as_of as a
+    where o.customer_id is not null and o.order_date > a.as_of_date - 180
+    group by o.customer_id
 ),
 
 joined as (
     select
-        p.*,
+        cu.customer_id,
+        cu.segment,
+        cu.region,
+        cu.owner_id,
+        ow.owner_name,
+        cu.customer_since,
         a.as_of_date,
-        a.as_of_date - p.last_contact_date as days_since_last_contact,
-        a.as_of_date - p.last_order_date as days_since_last_order,
-        a.as_of_date - greatest(p.last_contact_date, p.last_order_date) as days_since_last_activity
-    from profile as p
+        coalesce(l.value_to_date, 0) as value_to_date,
+        coalesce(l.orders, 0) as orders,
+        coalesce(l.completed_orders, 0) as completed_orders,
+        l.last_order_date,
+        coalesce(l.contacts, 0) as contacts,
+        coalesce(l.contacts_handled, 0) as contacts_handled,
+        coalesce(l.complaints, 0) as complaints,
+        l.last_contact_date,
+        coalesce(l.survey_responses, 0) as survey_responses,
+        l.last_csat_score,
+        l.average_csat_score,
+        l.last_nps_score,
+        l.average_nps_score,
+        coalesce(l.cost_to_serve, 0) as cost_to_serve,
+        a.as_of_date - l.last_contact_date as days_since_last_contact,
+        a.as_of_date - l.last_order_date as days_since_last_order,
+        a.as_of_date - greatest(l.last_contact_date, l.last_order_date) as days_since_last_activity,
+        coalesce(o.revenue_last_90_days, 0) as revenue_last_90_days,
+        coalesce(o.revenue_previous_90_days, 0) as revenue_previous_90_days,
+        l.latest_sentiment,
+        coalesce(c.complaints_last_30_days, 0) as complaints_last_30_days,
+        coalesce(c.repeat_contacts_last_30_days, 0) as repeat_contacts_last_30_days
+    from customers as cu
     cross join as_of as a
+    left join owners as ow on cu.owner_id = ow.owner_id
+    left join lifetime as l on cu.customer_id = l.customer_id
+    left join recent_contacts as c on cu.customer_id = c.customer_id
+    left join recent_orders as o on cu.customer_id = o.customer_id
 ),
 
 components as (
