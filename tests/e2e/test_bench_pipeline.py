@@ -9,12 +9,21 @@ the figures beside them.
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
+
+
+class BenchRun(NamedTuple):
+    run: dict  # the run appended to pipeline.json
+    summary: str  # pipeline.md
+    stdout: str
+    work: Path  # the benchmark's --bench-dir
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +37,11 @@ def bench_run(tmp_path_factory):
     )  # fmt: skip
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     run = json.loads((results / "pipeline.json").read_text())["runs"][-1]
-    return run, (results / "pipeline.md").read_text(), proc.stdout, out / "work"
+    return BenchRun(run, (results / "pipeline.md").read_text(), proc.stdout, out / "work")
 
 
 def test_every_row_is_read_by_the_product_and_copied_by_the_floor(bench_run):
-    run, _, _, _ = bench_run
+    run = bench_run.run
     (size,) = run["sizes"]
     full, incremental = size["full"], size["incremental"]
     assert size["customers"] == 200
@@ -45,7 +54,7 @@ def test_every_row_is_read_by_the_product_and_copied_by_the_floor(bench_run):
 
 
 def test_each_stage_has_a_time_a_rate_and_a_peak(bench_run):
-    run, _, _, _ = bench_run
+    run = bench_run.run
     for key in ("full", "incremental"):
         result = run["sizes"][0][key]
         for name, stage in result["stages"].items():
@@ -65,7 +74,7 @@ def test_each_stage_has_a_time_a_rate_and_a_peak(bench_run):
 
 
 def test_the_ratios_are_the_figures_beside_them(bench_run):
-    run, summary, stdout, _ = bench_run
+    run, summary, stdout = bench_run.run, bench_run.summary, bench_run.stdout
     size = run["sizes"][0]
     full, floor, pandas, ratios = size["full"], size["floor"], size["pandas"], size["ratios"]
     assert ratios["load_vs_copy"] == pytest.approx(full["load_seconds"] / floor["copy_seconds"], rel=0.01)
@@ -84,7 +93,6 @@ def test_the_benchmark_stops_the_server_it_started(bench_run):
     """The benchmark's embedded PostgreSQL is its own: none is left running once it has reported."""
     from insight_hub.warehouse.embedded import EmbeddedPostgres
 
-    *_, work = bench_run
-    server = EmbeddedPostgres(work / "pipeline" / "pg")
+    server = EmbeddedPostgres(bench_run.work / "pipeline" / "pg")
     assert server.initialised
     assert not server.status().running
