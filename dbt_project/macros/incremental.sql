@@ -61,23 +61,51 @@
    the next models look those rows up by the newest built_at or loaded_at (high_water), and statistics
    that have not seen that value yet make PostgreSQL expect none of them and pick nested loops over
    them (int_identity_crm_matches took 283 s instead of 3 s in a daily build that skipped the ANALYZE
-   of tables a build changed by less than a tenth). #}
+   of tables a build changed by less than a tenth).
+   Once a table has statistics, such a build analyses only the columns rows are looked up and joined by:
+   its unique key and its indexes' columns (analyze_columns). The other columns' statistics stay as the
+   last whole ANALYZE left them (a day moves their distribution little; autovacuum analyses the table
+   whole once a tenth of it changed), and the build does not compute them again for every table
+   it touched (about half the time of each ANALYZE on fct_contact's 2 million rows). #}
 {% macro analyze_table() -%}
     {%- if config.get('materialized') == 'table' -%}
         analyze {{ this }}
     {%- elif config.get('materialized') == 'incremental' -%}
+        {%- set columns = analyze_columns() %}
         do $$
         begin
             if (
                 select coalesce(sum(x.n_tup_ins + x.n_tup_upd + x.n_tup_del), 0)
                 from pg_stat_xact_user_tables as x
                 where x.relid = '{{ this }}'::regclass
-            ) > 0 then
-                analyze {{ this }};
+            ) = 0 then
+                return;
             end if;
+            {%- if columns %}
+            if exists (select 1 from pg_statistic where starelid = '{{ this }}'::regclass) then
+                analyze {{ this }} ({{ columns | join(', ') }});
+                return;
+            end if;
+            {%- endif %}
+            analyze {{ this }};
         end
         $$
     {%- endif -%}
+{%- endmacro %}
+
+{# The columns of an incremental model's unique key and declared indexes, each once, in that order. #}
+{% macro analyze_columns() -%}
+    {%- set columns = [] -%}
+    {%- set key = config.get('unique_key') or [] -%}
+    {%- for column in ([key] if key is string else key) -%}
+        {%- if column not in columns %}{% do columns.append(column) %}{% endif -%}
+    {%- endfor -%}
+    {%- for index in config.get('indexes') or [] -%}
+        {%- for column in index['columns'] -%}
+            {%- if column not in columns %}{% do columns.append(column) %}{% endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- do return(columns) -%}
 {%- endmacro %}
 
 {# The newest value of `column` this incremental model already holds (-infinity while it is empty), among

@@ -151,6 +151,23 @@ def _owner_kpis(url, owner_id):
         ).fetchall()
 
 
+def _contact_statistics(url) -> dict[str, tuple]:
+    """The planner statistics of fct_contact's built_at (a lookup column) and reason (not one), and how
+    many times the table was analysed."""
+    with psycopg.connect(url) as conn:
+        stats = {
+            column: (fractions, bounds)
+            for column, fractions, bounds in conn.execute(
+                "select attname, most_common_freqs::text, histogram_bounds::text from pg_stats "
+                "where schemaname = 'marts' and tablename = 'fct_contact' and attname in ('built_at', 'reason')"
+            )
+        }
+        stats["analyses"] = conn.execute(
+            "select analyze_count from pg_stat_user_tables where relid = 'marts.fct_contact'::regclass"
+        ).fetchone()
+    return stats
+
+
 def _comment_judgements(url, interaction_id):
     """(sentiment rows, theme-matching rows) of one contact's note."""
     with psycopg.connect(url) as conn:
@@ -235,11 +252,19 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
         landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
     )
     judged_before = _comment_judgements(fresh_db, corrected_id)
+    statistics_before = _contact_statistics(fresh_db)
     load_all_entities(fresh_db, settings=settings)
     prepare_for_dbt(fresh_db, settings)
     incremental = run_dbt(fresh_db, tmp_path / "t", "build")
     assert incremental.returncode == 0, incremental.stdout[-3000:]
     after_incremental = _tables(fresh_db)
+
+    # fct_contact changed, so the build analysed it again, but only the columns rows are looked up by
+    # (its key and indexes): built_at's statistics now see the new rows, reason's are the full build's.
+    statistics_after = _contact_statistics(fresh_db)
+    assert statistics_after["analyses"][0] == statistics_before["analyses"][0] + 1
+    assert statistics_after["built_at"] != statistics_before["built_at"]
+    assert statistics_after["reason"] == statistics_before["reason"]
 
     # The guest's records now belong to the account that has its e-mail, and the records that matched
     # the changed e-mail no longer match its account by it.
