@@ -35,6 +35,8 @@ BOOKKEEPING = {
     "dbt_updated_at",
     "dbt_valid_from",
     "dbt_valid_to",
+    # int_customer_lifetime: the as-of date a customer's 30, 90 and 180-day figures were last counted to.
+    "window_end_date",
 }
 
 

@@ -13,17 +13,24 @@
 }}
 {#
   One row per customer with any contact, order or survey response: what their whole history adds up to,
-  which a new day changes only for the customers it touches. customer_360 adds the figures that move with
-  the as-of date (the last 30, 90 and 180 days) and scores health from both.
+  and their figures of the last 30, 90 and 180 days counted back from the as-of date (hub_as_of_date,
+  recorded as window_end_date). customer_360, a view, adds what moves with the calendar alone (the days
+  since, the scores) when read, so a new day rewrites only the customers it changes.
 
   Incremental: a build recomputes, from all their facts, the customers a contact, order or survey
   response built since the last build belongs to (new, late, re-resolved to them, or rebuilt for any
-  other reason), and the customers identity resolution took a record from since then
-  (int_customer_records_resolved.previous_customer_id). A customer left with no fact at all is removed
-  (post-hook), as a full refresh would never have written them. Both models build in the same `dbt build`;
-  a full refresh of int_customer_records_resolved on its own forgets the customers records left, so give
-  this model one then too.
+  other reason), the customers identity resolution took a record from since then
+  (int_customer_records_resolved.previous_customer_id), and the customers with a contact or order on a
+  day that left a window since the stored as-of date (between the previous and the new as-of date, less
+  30, 90 or 180 days; the dates move forward with new data, or back after an erasure). Nothing else can
+  change a stored row. A customer left with no fact at all is removed (post-hook), as a full refresh
+  would never have written them. Both models build in the same `dbt build`; a full refresh of
+  int_customer_records_resolved on its own forgets the customers records left, so give this model one
+  then too.
 #}
+{%- set ends = window_ends() -%}
+{%- set earlier_end = 'least(' ~ ends.previous ~ ', ' ~ ends.now ~ ')' if ends else 'null::date' -%}
+{%- set later_end = 'greatest(' ~ ends.previous ~ ', ' ~ ends.now ~ ')' if ends else 'null::date' %}
 -- depends_on: {{ ref('int_customer_records_resolved') }}
 with contacts as not materialized (
     select * from {{ ref('fct_contact') }}
@@ -38,6 +45,10 @@ orders as not materialized (
 responses as not materialized (
     select * from {{ ref('fct_survey_response') }}
     where customer_id is not null
+),
+
+as_of as (
+    select {{ ends.now if ends else hub_as_of_date() }} as as_of_date
 ),
 
 {% if is_incremental() %}
@@ -55,6 +66,14 @@ responses as not materialized (
         select previous_customer_id as customer_id
         from {{ ref('int_customer_records_resolved') }}
         where built_at > {{ since }} and previous_customer_id is not null
+        union
+        select customer_id from contacts
+        where contact_date > {{ earlier_end }} - 30 and contact_date <= {{ later_end }} - 30
+        union
+        select customer_id from orders
+        where
+            (order_date > {{ earlier_end }} - 90 and order_date <= {{ later_end }} - 90)
+            or (order_date > {{ earlier_end }} - 180 and order_date <= {{ later_end }} - 180)
     ),
 {% endif %}
 {#- An incremental build aggregates the touched customers' facts only. #}
@@ -70,8 +89,12 @@ contact_summary as (
         count(*) filter (where c.is_handled) as contacts_handled,
         count(*) filter (where c.is_complaint) as complaints,
         coalesce(sum(c.agent_cost), 0) as cost_to_serve,
-        max(c.contact_date) as last_contact_date
+        max(c.contact_date) as last_contact_date,
+        count(*) filter (where c.is_complaint and c.contact_date > a.as_of_date - 30) as complaints_last_30_days,
+        count(*) filter (where c.is_followed_by_repeat and c.contact_date > a.as_of_date - 30)
+            as repeat_contacts_last_30_days
     from contacts as c
+    cross join as_of as a
     {{ of_touched_customers }}
     group by c.customer_id
 ),
@@ -82,8 +105,14 @@ order_summary as (
         count(*) as orders,
         count(*) filter (where o.status = 'completed') as completed_orders,
         sum(o.net_revenue) as value_to_date,
-        max(o.order_date) as last_order_date
+        max(o.order_date) as last_order_date,
+        coalesce(sum(o.net_revenue) filter (where o.order_date > a.as_of_date - 90), 0) as revenue_last_90_days,
+        coalesce(
+            sum(o.net_revenue) filter (where o.order_date > a.as_of_date - 180 and o.order_date <= a.as_of_date - 90),
+            0
+        ) as revenue_previous_90_days
     from orders as o
+    cross join as_of as a
     {{ of_touched_customers }}
     group by o.customer_id
 ),
@@ -149,6 +178,11 @@ final as (
         s.last_nps_score,
         s.average_nps_score,
         s.latest_sentiment,
+        coalesce(c.complaints_last_30_days, 0) as complaints_last_30_days,
+        coalesce(c.repeat_contacts_last_30_days, 0) as repeat_contacts_last_30_days,
+        coalesce(o.revenue_last_90_days, 0) as revenue_last_90_days,
+        coalesce(o.revenue_previous_90_days, 0) as revenue_previous_90_days,
+        (select a.as_of_date from as_of as a) as window_end_date,
         {{ built_at() }}
     from customers as cu
     left join contact_summary as c on cu.customer_id = c.customer_id

@@ -1,7 +1,10 @@
 {#
   One row per customer: value, contact history, survey results, cost to serve, health and churn
   risk, and owner. Everything is "as of" the newest day of data in the hub (as_of_date), so a
-  replay of old data is scored as of its own time.
+  replay of old data is scored as of its own time. Every figure of the customer's facts, those of the
+  last 30, 90 and 180 days included, comes from int_customer_lifetime, which a day of data changes
+  for the customers it touches; this table adds what moves with the calendar alone (the days since,
+  the recency score and so the health score) and is rebuilt whole.
 
   Health score, 0-100, a weighted blend (weights in var health_weights):
     recency 25 %    100 when the last order or contact is within 30 days, falling linearly to 0 at 180
@@ -27,36 +30,7 @@ lifetime as (
 ),
 
 as_of as (
-    select
-        greatest(
-            (select max(contact_date) from {{ ref('fct_contact') }}),
-            (select max(order_date) from {{ ref('fct_order') }}),
-            (select max(response_date) from {{ ref('fct_survey_response') }})
-        ) as as_of_date
-),
-
--- The figures that move with the as-of date, from the facts of the last 30 and 180 days only.
-recent_contacts as (
-    select
-        c.customer_id,
-        count(*) filter (where c.is_complaint) as complaints_last_30_days,
-        count(*) filter (where c.is_followed_by_repeat) as repeat_contacts_last_30_days
-    from {{ ref('fct_contact') }} as c
-    cross join as_of as a
-    where c.customer_id is not null and c.contact_date > a.as_of_date - 30
-    group by c.customer_id
-),
-
-recent_orders as (
-    select
-        o.customer_id,
-        coalesce(sum(o.net_revenue) filter (where o.order_date > a.as_of_date - 90), 0) as revenue_last_90_days,
-        coalesce(sum(o.net_revenue) filter (where o.order_date <= a.as_of_date - 90), 0)
-            as revenue_previous_90_days
-    from {{ ref('fct_order') }} as o
-    cross join as_of as a
-    where o.customer_id is not null and o.order_date > a.as_of_date - 180
-    group by o.customer_id
+    select {{ hub_as_of_date() }} as as_of_date
 ),
 
 joined as (
@@ -85,17 +59,15 @@ joined as (
         a.as_of_date - l.last_contact_date as days_since_last_contact,
         a.as_of_date - l.last_order_date as days_since_last_order,
         a.as_of_date - greatest(l.last_contact_date, l.last_order_date) as days_since_last_activity,
-        coalesce(o.revenue_last_90_days, 0) as revenue_last_90_days,
-        coalesce(o.revenue_previous_90_days, 0) as revenue_previous_90_days,
+        coalesce(l.revenue_last_90_days, 0) as revenue_last_90_days,
+        coalesce(l.revenue_previous_90_days, 0) as revenue_previous_90_days,
         l.latest_sentiment,
-        coalesce(c.complaints_last_30_days, 0) as complaints_last_30_days,
-        coalesce(c.repeat_contacts_last_30_days, 0) as repeat_contacts_last_30_days
+        coalesce(l.complaints_last_30_days, 0) as complaints_last_30_days,
+        coalesce(l.repeat_contacts_last_30_days, 0) as repeat_contacts_last_30_days
     from customers as cu
     cross join as_of as a
     left join owners as ow on cu.owner_id = ow.owner_id
     left join lifetime as l on cu.customer_id = l.customer_id
-    left join recent_contacts as c on cu.customer_id = c.customer_id
-    left join recent_orders as o on cu.customer_id = o.customer_id
 ),
 
 components as (

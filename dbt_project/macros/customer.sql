@@ -1,0 +1,26 @@
+{# The hub's as-of date: the newest day of contact, order or survey data. customer_360 counts its
+   "days since" and its 30, 90 and 180-day windows back from it. Each max() reads one entry of the
+   fact's date index. #}
+{% macro hub_as_of_date() -%}
+    greatest(
+        (select max(contact_date) from {{ ref('fct_contact') }}),
+        (select max(order_date) from {{ ref('fct_order') }}),
+        (select max(response_date) from {{ ref('fct_survey_response') }})
+    )
+{%- endmacro %}
+
+{# For an incremental model that counts 30, 90 and 180-day windows back from the as-of date
+   (int_customer_lifetime): the as-of date its stored rows were counted to (window_end_date) and the hub's
+   as-of date now, as date literals read when the model runs; none on a full build, while the table is
+   empty, or with no fact at all. #}
+{% macro window_ends() -%}
+    {%- if not (execute and is_incremental()) -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set previous = newest_value(this, 'window_end_date') -%}
+    {%- set now = run_query('select (' ~ hub_as_of_date() ~ ')::text').columns[0].values()[0] -%}
+    {%- if previous is none or now is none -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- do return({'previous': previous, 'now': "'" ~ now ~ "'::date"}) -%}
+{%- endmacro %}

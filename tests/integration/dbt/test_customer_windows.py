@@ -1,0 +1,96 @@
+"""int_customer_lifetime counts each customer's last 30, 90 and 180 days for customer_360: after new
+days of data, an incremental build recomputes the customers whose figures the moving as-of date
+changed, besides those the data touched, and nobody else.
+
+Half a year of demo history is built; three more days land, which move the as-of date three days, so
+contacts leave the 30-day window and orders leave the last 90 days and the 180 days. The incremental
+build must then hold exactly what a full refresh computes.
+"""
+
+import shutil
+
+import psycopg
+import pytest
+
+from insight_hub.demo import DemoConfig, generate
+from insight_hub.demo.landing import land_history_and_last_day
+from insight_hub.ingest.runner import load_all_entities
+from insight_hub.warehouse.prepare import prepare_for_dbt
+from tests.conftest import make_settings, run_dbt
+
+pytestmark = pytest.mark.integration
+
+# The lifetime figures; its bookkeeping (built_at, window_end_date) says when a row was counted, not
+# what it holds.
+LIFETIME = (
+    "customer_id, fact_rows, value_to_date, orders, contacts, last_contact_date, last_order_date, "
+    "revenue_last_90_days, revenue_previous_90_days, complaints_last_30_days, repeat_contacts_last_30_days"
+)
+BUILD = ("build", "--select", "+customer_360", "--indirect-selection", "cautious")
+
+
+def _state(url: str) -> tuple[list[tuple], list[tuple]]:
+    with psycopg.connect(url) as conn:
+        lifetime = conn.execute(
+            f"select {LIFETIME} from intermediate.int_customer_lifetime order by 1"
+        ).fetchall()
+        customers = conn.execute("select * from marts.customer_360 order by customer_id").fetchall()
+    return lifetime, customers
+
+
+def _crossing(url: str, earlier: str, later: str) -> dict[str, int]:
+    """The contacts and orders on the days that left each window when the as-of date moved."""
+    with psycopg.connect(url) as conn:
+        return dict(
+            conn.execute(
+                "select 'contacts_30', count(*) from marts.fct_contact "
+                "where contact_date > %(e)s::date - 30 and contact_date <= %(l)s::date - 30 "
+                "union all select 'orders_90', count(*) from marts.fct_order "
+                "where order_date > %(e)s::date - 90 and order_date <= %(l)s::date - 90 "
+                "union all select 'orders_180', count(*) from marts.fct_order "
+                "where order_date > %(e)s::date - 180 and order_date <= %(l)s::date - 180",
+                {"e": earlier, "l": later},
+            ).fetchall()
+        )
+
+
+def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp_path):
+    generate(tmp_path / "gen", DemoConfig(customers=150, days=190, seed=23))
+    landing, last_days = tmp_path / "landing", tmp_path / "last_days"
+    land_history_and_last_day(tmp_path / "gen", landing, last_days, merge=True, days=3)
+    settings = make_settings(
+        tmp_path / "home", INSIGHT_HUB_LANDING_DIR=str(landing), INSIGHT_HUB_DATA_DOCS=False
+    )
+    load_all_entities(fresh_db, settings=settings)
+    prepare_for_dbt(fresh_db, settings)
+    full = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
+    assert full.returncode == 0, full.stdout[-3000:]
+    with psycopg.connect(fresh_db) as conn:
+        earlier = conn.execute("select max(as_of_date)::text from marts.customer_360").fetchone()[0]
+        customers = conn.execute("select count(*) from intermediate.int_customer_lifetime").fetchone()[0]
+
+    shutil.copytree(last_days, landing, dirs_exist_ok=True)
+    load_all_entities(fresh_db, settings=settings)
+    prepare_for_dbt(fresh_db, settings)
+    incremental = run_dbt(fresh_db, tmp_path / "t", *BUILD)
+    assert incremental.returncode == 0, incremental.stdout[-3000:]
+    with psycopg.connect(fresh_db) as conn:
+        later = conn.execute("select max(as_of_date)::text from marts.customer_360").fetchone()[0]
+        rewritten = conn.execute(
+            "select count(*) from intermediate.int_customer_lifetime "
+            "where built_at = (select max(built_at) from intermediate.int_customer_lifetime)"
+        ).fetchone()[0]
+    after_incremental = _state(fresh_db)
+
+    # The as-of date moved three days, and each window lost the facts of those days.
+    assert (later > earlier) and all(n > 0 for n in _crossing(fresh_db, earlier, later).values())
+    # The incremental build took its windows from the stored as-of date, and rewrote some customers only.
+    compiled = next((tmp_path / "t" / "compiled").rglob("int_customer_lifetime.sql")).read_text()
+    assert f"'{later}'::date" in compiled and f"'{earlier}'::date" in compiled
+    assert 0 < rewritten < customers
+
+    refresh = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
+    assert refresh.returncode == 0, refresh.stdout[-3000:]
+    lifetime, customers = _state(fresh_db)
+    assert after_incremental[0] == lifetime
+    assert after_incremental[1] == customers
