@@ -153,3 +153,14 @@
         where {{ where }}
     {%- endif -%}
 {%- endmacro %}
+
+{# The customers a relationship owner owns (customer_id, owner_id): the CRM's accounts with an owner, which
+   are dim_customer's rows with an owner (guests have none). Read from the CRM itself, so that the
+   managers' scopes and counts do not wait for identity resolution and the golden record's build. #}
+{% macro owned_customers() -%}
+    select
+        account_id as customer_id,
+        owner_id
+    from {{ ref('stg_crm__accounts') }}
+    where owner_id is not null
+{%- endmacro %}

@@ -38,11 +38,7 @@ owner_queues as (
 ),
 
 owned_customers as (
-    select
-        customer_id,
-        owner_id
-    from {{ ref('dim_customer') }}
-    where owner_id is not null
+    {{ owned_customers() }}
 ),
 
 {% if is_incremental() %}

@@ -13,11 +13,7 @@ owner_queues as (
 ),
 
 owned_customers as (
-    select
-        customer_id,
-        owner_id
-    from {{ ref('dim_customer') }}
-    where owner_id is not null
+    {{ owned_customers() }}
 ),
 
 queues_led as (
