@@ -9,7 +9,7 @@
             {'columns': ['loaded_at']},
             {'columns': ['built_at']},
         ],
-        post_hook=["delete from {{ this }} where not has_comment"],
+        post_hook=["delete from {{ this }} where built_at = current_timestamp and not has_comment"],
     )
 }}
 {#
@@ -22,8 +22,9 @@
   Incremental: a build judges the records each staging model published since the last one. Every such
   record is selected, with or without a comment, so delete+insert replaces a corrected or erased
   record's old row; the post-hook then drops the rows of records that have no comment (a
-  full refresh does not write them). Each text is scored before the transform, so a
-  record's lexicon score is known when it is first judged.
+  full refresh does not write them). Only this build can have written such rows, so the post-hook
+  looks among this build's rows alone (built_at, the build's transaction time, by its index). Each
+  text is scored before the transform, so a record's lexicon score is known when it is first judged.
 #}
 with lexicon as (
     select * from {{ ref('stg_ops__text_sentiments') }}
