@@ -7,8 +7,9 @@ last is landed as one file per entity and loaded through the product's own load 
 publish); `dbt build --full-refresh` is timed. Then the last day lands, is loaded, and a plain
 `dbt build` is timed: the daily run. Both builds are the scheduled build of the transform DAG: every
 model, snapshot and data test, without the unit tests (PRODUCTION_DBT_ENV). The slowest nodes
-of each build, and its nodes' time summed by kind (models, data tests, unit tests, snapshots), come from
-dbt's run_results.json. Results are appended to bench/results/hub.json.
+of each build, its nodes' time summed by kind (models, data tests, unit tests, snapshots), and the chain of
+nodes the daily build waited on (its critical path) come from dbt's run_results.json and the build graph
+dbt writes beside it (graph_summary.json). Results are appended to bench/results/hub.json.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import shutil
 import subprocess
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
@@ -103,6 +104,36 @@ def seconds_by_kind(nodes: list[tuple[str, float]]) -> dict[str, float]:
     return kinds
 
 
+def critical_path(target: Path) -> list[tuple[str, float, float]]:
+    """The chain of nodes the last build waited on, first to last: from the node that finished last, back
+    through the predecessor (in dbt's build graph, tests included) that finished last before it, each as
+    (unique id, start, end) in seconds from the build's first node. A gap before a node is the time it
+    waited for a free thread."""
+
+    def seconds(stamp: str) -> float:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    spans = {
+        r["unique_id"]: (seconds(r["timing"][0]["started_at"]), seconds(r["timing"][-1]["completed_at"]))
+        for r in json.loads((target / "run_results.json").read_text())["results"]
+        if r["timing"]
+    }
+    graph = json.loads((target / "graph_summary.json").read_text())["with_test_edges"]
+    names = {int(index): node["name"] for index, node in graph.items()}
+    predecessors: dict[str, list[str]] = {}
+    for index, node in graph.items():
+        for successor in node.get("succ", []):
+            predecessors.setdefault(names[successor], []).append(names[int(index)])
+    first = min(start for start, _ in spans.values())
+    chain = []
+    node = max(spans, key=lambda n: spans[n][1]) if spans else None
+    while node is not None:
+        chain.append((node, spans[node][0] - first, spans[node][1] - first))
+        ran = [p for p in predecessors.get(node, []) if p in spans]
+        node = max(ran, key=lambda p: spans[p][1]) if ran else None
+    return chain[::-1]
+
+
 def timed(step):
     started = time.perf_counter()
     value = step()
@@ -147,6 +178,7 @@ def main() -> None:
     prepare_for_dbt(url, settings)
     print("incremental build ...", flush=True)
     incr_seconds, incr_nodes = dbt_build(url, work / "target")
+    chain = critical_path(work / "target")
     with psycopg.connect(url) as conn:
         db_mb = conn.execute("select pg_database_size(current_database()) / 1048576.0").fetchone()[0]
 
@@ -168,6 +200,10 @@ def main() -> None:
             print(f"    {node:<70}{seconds:7.1f} s")
         kinds = ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in seconds_by_kind(nodes).items())
         print(f"  node time summed by kind, {title}: {kinds}")
+    print("  the chain the incremental build waited on (start, end in s; nodes under 0.5 s left out):")
+    for node, start, end in chain:
+        if end - start >= 0.5:
+            print(f"    {start:6.1f} {end:6.1f}  {node}")
 
     out_file = append_run(
         "hub",
@@ -185,6 +221,7 @@ def main() -> None:
             "slowest_incremental": [[n, round(s, 2)] for n, s in incr_nodes[:15]],
             "seconds_by_kind_full": seconds_by_kind(full_nodes),
             "seconds_by_kind_incremental": seconds_by_kind(incr_nodes),
+            "critical_path_incremental": [[n, round(a, 1), round(b, 1)] for n, a, b in chain],
         },
     )
     print(f"written to {out_file}")
