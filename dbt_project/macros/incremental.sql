@@ -175,14 +175,65 @@
         and now_resolved.customer_id is distinct from existing.customer_id
 {%- endmacro %}
 
+{# In a model incremental by period (week and month, its CTE periods): the CTEs of the fact days written
+   since its last build (fact_days_built_since_last_build), the periods holding them (rebuilt_periods)
+   and those periods day by day (rebuilt_period_days: period_type, rebuilt_day), each followed by a
+   comma. #}
+{% macro period_days_rebuilt() -%}
+    {{ fact_days_built_since_last_build() }}
+
+    rebuilt_periods as (
+        select distinct
+            p.period_type,
+            date_trunc(p.period_type, d.fact_day)::date as period_start
+        from fact_days as d
+        cross join periods as p
+    ),
+
+    rebuilt_period_days as (
+        select
+            period_type,
+            generate_series(
+                period_start, period_start + ('1 ' || period_type)::interval - interval '1 day', interval '1 day'
+            )::date as rebuilt_day
+        from rebuilt_periods
+    ),
+{%- endmacro %}
+
+{# The days of the periods a model incremental by period recomputes (rebuilt_period_days), as date values
+   read when the model runs, for join_periods_rebuilt. #}
+{% macro rebuilt_day_literals() -%}
+    {%- set query -%}
+        with
+        periods as (
+            {{ period_types() }}
+        ),
+        {{ period_days_rebuilt() }}
+        listed as (select distinct r.rebuilt_day from rebuilt_period_days as r)
+        select rebuilt_day from listed
+    {%- endset -%}
+    {%- do return(date_literals(query)) -%}
+{%- endmacro %}
+
+{# The period types a model incremental by period counts: its CTE periods. #}
+{% macro period_types() -%}
+    select 'week' as period_type
+    union all
+    select 'month' as period_type
+{%- endmacro %}
+
 {# In a model incremental by period: joins a row, by its day, to its periods (alias p, with p.period_type).
    A full build joins every row to every period type (the model's CTE periods); an incremental build
    only to the periods it recomputes, listed day by day in the model's CTE rebuilt_period_days
    (period_type, rebuilt_day). A join rather than a filter: PostgreSQL cannot estimate the rows of the
-   rebuilt periods and, given a filter, scanned the table once per rebuilt period. #}
-{% macro join_periods_rebuilt(day) -%}
+   rebuilt periods and, given a filter, scanned the table once per rebuilt period. The join also names
+   the rebuilt days as values (`days`, from rebuilt_day_literals): with only the generated days,
+   PostgreSQL expected 400,000 of them, hashed all 1.6 million rows of contact_centre_daily and 1.1
+   million orders, and took 2.5 s for a day's periods; with the values it reads those days through the
+   facts' day indexes. #}
+{% macro join_periods_rebuilt(day, days) -%}
     {%- if is_incremental() -%}
-        inner join rebuilt_period_days as p on {{ day }} = p.rebuilt_day
+        inner join rebuilt_period_days as p on {{ day }} = p.rebuilt_day and {{ day }} in ({{ days }})
     {%- else -%}
         cross join periods as p
     {%- endif -%}

@@ -19,6 +19,7 @@
 }}
 -- depends_on: {{ ref('fct_contact') }}, {{ ref('fct_survey_response') }}
 {%- set measures = period_kpi_formulas() %}
+{%- set rebuilt_days = rebuilt_day_literals() if is_incremental() else none %}
 
 with contact_daily as (
     select * from {{ ref('contact_centre_daily') }}
@@ -34,30 +35,11 @@ orders as (
 ),
 
 periods as (
-    select 'week' as period_type
-    union all
-    select 'month' as period_type
+    {{ period_types() }}
 ),
 
 {% if is_incremental() %}
-    {{ fact_days_built_since_last_build() }}
-
-    rebuilt_periods as (
-        select distinct
-            p.period_type,
-            date_trunc(p.period_type, d.fact_day)::date as period_start
-        from fact_days as d
-        cross join periods as p
-    ),
-
-    rebuilt_period_days as (
-        select
-            period_type,
-            generate_series(
-                period_start, period_start + ('1 ' || period_type)::interval - interval '1 day', interval '1 day'
-            )::date as rebuilt_day
-        from rebuilt_periods
-    ),
+    {{ period_days_rebuilt() }}
 {% endif %}
 
 contact_periods as (
@@ -76,7 +58,7 @@ contact_periods as (
         c.customers_handled,
         c.customers_resolved_first_contact
     from contact_daily as c
-    {{ join_periods_rebuilt('c.contact_date') }}
+    {{ join_periods_rebuilt('c.contact_date', rebuilt_days) }}
 ),
 
 contact_totals as (
@@ -110,7 +92,7 @@ survey_periods as (
         s.detractors,
         s.ces_score_total
     from survey_daily as s
-    {{ join_periods_rebuilt('s.response_date') }}
+    {{ join_periods_rebuilt('s.response_date', rebuilt_days) }}
 ),
 
 survey_totals as (
@@ -138,7 +120,7 @@ delivery_totals as (
         count(*) as delivered,
         count(*) filter (where o.is_on_time) as on_time
     from orders as o
-    {{ join_periods_rebuilt('o.promised_date') }}
+    {{ join_periods_rebuilt('o.promised_date', rebuilt_days) }}
     group by p.period_type, date_trunc(p.period_type, o.promised_date)::date
 ),
 
