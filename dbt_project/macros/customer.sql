@@ -1,6 +1,6 @@
-{# The hub's as-of date: the newest day of contact, order or survey data. customer_360 counts its
-   "days since" and its 30, 90 and 180-day windows back from it. Each max() reads one entry of the
-   fact's date index. #}
+{# The hub's as-of date: the newest day of contact, order or survey data. int_customer_lifetime counts
+   its 30, 90 and 180-day windows back from it, customer_360 its "days since". Each max() reads one
+   entry of the fact's date index. #}
 {% macro hub_as_of_date() -%}
     greatest(
         (select max(contact_date) from {{ ref('fct_contact') }}),

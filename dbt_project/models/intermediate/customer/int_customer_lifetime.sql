@@ -14,8 +14,8 @@
 {#
   One row per customer with any contact, order or survey response: what their whole history adds up to,
   and their figures of the last 30, 90 and 180 days counted back from the as-of date (hub_as_of_date,
-  recorded as window_end_date). customer_360, a view, adds what moves with the calendar alone (the days
-  since, the scores) when read, so a new day rewrites only the customers it changes.
+  recorded as window_end_date). customer_360 adds what moves with the calendar alone (the days since,
+  the scores), so a new day recomputes here only the customers it changes.
 
   Incremental: a build recomputes, from all their facts, the customers a contact, order or survey
   response built since the last build belongs to (new, late, re-resolved to them, or rebuilt for any
