@@ -3,7 +3,10 @@
   free text that may name people; it stays out of marts until the voice-of-customer models mask it.
 
   Incremental: a build rebuilds the responses published since the last one, those whose customer the
-  identity models now resolve differently, and those answering a contact fct_contact rebuilt.
+  identity models now resolve differently, and those answering a contact staged since the last build.
+  The contact's channel, queue and agent are read from staging, where fct_contact takes them unchanged
+  (one fct_contact row per staged interaction): this model need not wait for fct_contact, whose
+  repeat-window rebuild is the longest step before the customer models.
 #}
 {#- The response_date index finds the newest day (customer_360's as-of date) and the days survey_daily
     rebuilds without reading the whole table; the customer_id index the responses of the customers
@@ -35,13 +38,14 @@ resolved as not materialized (
     where record_type = 'response'
 ),
 
-contacts as (
+contacts as not materialized (
     select
         interaction_id,
         channel,
         queue,
-        agent_id
-    from {{ ref('fct_contact') }}
+        agent_id,
+        built_at
+    from {{ ref('stg_contact_centre__interactions') }}
 ),
 {% if is_incremental() %}
     to_build as (
@@ -52,7 +56,7 @@ contacts as (
         union
         select t.response_id
         from {{ this }} as t
-        inner join {{ ref('fct_contact') }} as c on t.interaction_id = c.interaction_id
+        inner join contacts as c on t.interaction_id = c.interaction_id
         where c.built_at > {{ high_water('built_at') }}
     ),
 {% endif %}
