@@ -85,6 +85,13 @@ class ServerStatus:
     data_dir: Path
 
 
+# The cluster lives on the machine's own disk, and a warehouse's working set stays in the OS page cache,
+# so reading a page out of order costs about what reading the next one does. PostgreSQL's default
+# random_page_cost (4, for spinning disks) made it scan and hash a 2-million-row fact table to look up
+# a day's twelve thousand keys; at 1.1 it reads them through the table's index.
+PLANNER_SETTINGS = "-c random_page_cost=1.1"
+
+
 class EmbeddedPostgres:
     """One PostgreSQL cluster under `root` (data, password, port, log)."""
 
@@ -239,7 +246,7 @@ class EmbeddedPostgres:
                 "-t",
                 "60",
                 "-o",
-                f"-h 127.0.0.1 -p {port} -k {self._socket_dir}",
+                f"-h 127.0.0.1 -p {port} -k {self._socket_dir} {PLANNER_SETTINGS}",
                 "start",
             ],
             timeout=90,

@@ -44,3 +44,10 @@ def test_the_running_session_server_is_seen_with_its_pid_and_port(warehouse, set
     assert f":{status.port}/" in warehouse
     with open(f"/proc/{status.pid}/cmdline", "rb") as cmdline:
         assert cmdline.read().split(b"\0")[0].endswith(b"/postgres")
+
+
+def test_the_server_plans_for_a_local_cached_disk(warehouse):
+    import psycopg
+
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("show random_page_cost").fetchone()[0] == "1.1"
