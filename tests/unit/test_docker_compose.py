@@ -128,6 +128,14 @@ def test_metabase_reads_the_warehouse_through_its_read_only_login():
     assert services["metabase-setup"]["depends_on"]["metabase"]["condition"] == "service_healthy"
 
 
+def test_the_warehouse_plans_as_the_embedded_server_does():
+    from insight_hub.warehouse.embedded import PLANNER_SETTINGS
+
+    command = _compose()["services"]["warehouse"]["command"]
+    assert command[0] == "postgres"
+    assert " ".join(command[1:]) == PLANNER_SETTINGS
+
+
 def test_every_named_volume_is_declared_and_used():
     compose = _compose()
     used = {
