@@ -5,7 +5,8 @@ after an early contact of the same customer, about the same reason, so the early
 first-contact resolution and becomes a repeat), a corrected contact (the same id, a new outcome and its
 note withdrawn), and a
 CRM export in which a guest's e-mail now belongs to an account, another contact's e-mail changed and an
-account moved to another relationship owner (whose whole history in manager_kpis then changes).
+account moved to another relationship owner (whose whole history in manager_kpis then changes), and a
+team lead who now leads a second queue (their whole history changes too).
 After the incremental build every mart table, and the intermediate tables that are built incrementally,
 are compared row for row with a full refresh.
 """
@@ -13,9 +14,11 @@ are compared row for row with a full refresh.
 import csv
 import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 
 from insight_hub.demo import DemoConfig, generate
 from insight_hub.demo.landing import land_history_and_last_day
@@ -144,6 +147,18 @@ def _move_an_account(url, accounts_csv):
     return account["AccountId"], old_owner, new_owner
 
 
+def _give_a_team_lead_another_queue(extracts: Path, target: Path) -> tuple[str, list[str]]:
+    """Write a copy of the extract scopes in which the first team lead also leads the next lead's queue.
+    Returns (the lead, their queues now)."""
+    scopes = yaml.safe_load(extracts.read_text())
+    leads = sorted(scopes["team_lead_queues"])
+    lead, other = leads[0], leads[1]
+    queues = [*scopes["team_lead_queues"][lead], *scopes["team_lead_queues"][other]]
+    scopes["team_lead_queues"][lead] = queues
+    target.write_text(yaml.safe_dump(scopes))
+    return lead, queues
+
+
 def _owner_kpis(url, owner_id):
     with psycopg.connect(url) as conn:
         return conn.execute(
@@ -255,6 +270,9 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     )
     judged_before = _comment_judgements(fresh_db, corrected_id)
     statistics_before = _contact_statistics(fresh_db)
+    lead, lead_queues = _give_a_team_lead_another_queue(settings.extracts_file, tmp_path / "extracts.yaml")
+    kpis_before[lead] = _owner_kpis(fresh_db, lead)
+    settings = settings.model_copy(update={"extracts_file": tmp_path / "extracts.yaml"})
     load_all_entities(fresh_db, settings=settings)
     prepare_for_dbt(fresh_db, settings)
     incremental = run_dbt(fresh_db, tmp_path / "t", "build")
@@ -288,8 +306,12 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     # rebuilt none of its contacts, yet its complaints' actions are now its new owner's.
     assert owner_now == new_owner
     assert (rebuilt, owners) == (0, [new_owner])
-    for owner in (old_owner, new_owner):
+    for owner in (old_owner, new_owner, lead):
         assert _owner_kpis(fresh_db, owner) != kpis_before[owner], owner
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute(
+            "select array_agg(queue order by queue) from ops.owner_queue where owner_id = %s", (lead,)
+        ).fetchone()[0] == sorted(lead_queues)
     # The withdrawn note's sentiment and themes are gone.
     assert judged_before[0] == 1
     assert _comment_judgements(fresh_db, corrected_id) == (0, 0)
