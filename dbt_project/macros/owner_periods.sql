@@ -125,7 +125,14 @@
 {% macro owner_facts_rebuilt(relation, fact_day, where='true') -%}
     {%- if is_incremental() -%}
         {%- set days = 'array(select rebuilt_day from rebuilt_days)' -%}
-        {%- set reads_all = head_or_lead_rescoped() -%}
+        {%- set reads_all -%}
+            exists (
+                select 1 from rebuilt_owners as r
+                where
+                    r.owner_id in (select h.owner_id from heads as h)
+                    or r.owner_id in (select q.owner_id from owner_queues as q)
+            )
+        {%- endset -%}
         select * from {{ relation }} as f
         where {{ where }} and f.{{ fact_day }} = any({{ days }}) and not {{ reads_all }}
         union all
@@ -156,30 +163,4 @@
         owner_id
     from {{ ref('stg_crm__accounts') }}
     where owner_id is not null
-{%- endmacro %}
-
-{# In an incremental build of int_owner_daily_counts: true when the rescoped owners include the head of
-   service or a team lead, whose scope any fact (any day of contact_centre_daily) may fall in. #}
-{% macro head_or_lead_rescoped() -%}
-    exists (
-        select 1 from rebuilt_owners as r
-        where
-            r.owner_id in (select h.owner_id from heads as h)
-            or r.owner_id in (select q.owner_id from owner_queues as q)
-    )
-{%- endmacro %}
-
-{# The rows of contact_centre_daily int_owner_daily_counts sums for the head of service and the team
-   leads: every row in a full build; in an incremental build the rebuilt days' rows (by the day index),
-   or every row when a head's or team lead's scope changed. #}
-{% macro centre_days_rebuilt(relation) -%}
-    {%- if is_incremental() -%}
-        select * from {{ relation }} as d
-        where d.contact_date = any(array(select rebuilt_day from rebuilt_days)) and not {{ head_or_lead_rescoped() }}
-        union all
-        select * from {{ relation }} as d
-        where {{ head_or_lead_rescoped() }}
-    {%- else -%}
-        select * from {{ relation }}
-    {%- endif -%}
 {%- endmacro %}

@@ -4,9 +4,7 @@
   the head of service counts every contact, response and order; a team lead the contacts in their
   queues and the responses about them; a relationship owner those of the customers whose account they
   own. The distinct-customer counts are taken at contact_centre_daily's grain (day, queue, channel,
-  agent) and summed, as the charter's formulas do. The head of service's and the team leads' contact
-  counts are that table's rows (all of them, or those of the lead's queues) summed per day; only a
-  relationship owner's contacts are grouped here, from the facts of the customers they own.
+  agent) and summed, as the charter's formulas do.
 
   manager_kpis sums a week or a month of these rows instead of joining a month of facts to the owners
   again every day. Incremental by (owner, day); the hooks in macros/owner_periods.sql choose and delete
@@ -97,24 +95,21 @@ delivered_orders as (
     ) as f
 ),
 
-centre_days as (
+scoped_contacts as (
     select
-        contact_date,
-        queue,
-        contacts_offered,
-        contacts_handled,
-        contacts_abandoned,
-        contacts_within_service_level,
-        total_answer_seconds,
-        total_handle_seconds,
-        contacts_followed_by_repeat,
-        complaints,
-        customers_handled,
-        customers_resolved_first_contact
-    from ({{ centre_days_rebuilt(ref('contact_centre_daily')) }}) as d
-),
-
-owned_contacts as (
+        h.owner_id,
+        c.*
+    from heads as h
+    cross join contacts as c
+    where {{ in_owner_periods_rebuilt('h.owner_id', 'c.contact_date') }}
+    union all
+    select
+        q.owner_id,
+        c.*
+    from owner_queues as q
+    inner join contacts as c on q.queue = c.queue
+    where {{ in_owner_periods_rebuilt('q.owner_id', 'c.contact_date') }}
+    union all
     select
         o.owner_id,
         c.*
@@ -123,11 +118,10 @@ owned_contacts as (
     where {{ in_owner_periods_rebuilt('o.owner_id', 'c.contact_date') }}
 ),
 
-owned_contact_groups as (
+contact_groups as (
     select
         owner_id,
         contact_date,
-        queue,
         count(*) as contacts_offered,
         count(*) filter (where is_handled) as contacts_handled,
         count(*) filter (where is_abandoned) as contacts_abandoned,
@@ -138,26 +132,8 @@ owned_contact_groups as (
         count(*) filter (where is_complaint) as complaints,
         count(distinct customer_id) filter (where is_handled) as customers_handled,
         count(distinct customer_id) filter (where is_first_contact_resolution) as customers_resolved_first_contact
-    from owned_contacts
+    from scoped_contacts
     group by owner_id, contact_date, queue, channel, agent_id
-),
-
-contact_groups as (
-    select
-        h.owner_id,
-        d.*
-    from heads as h
-    cross join centre_days as d
-    where {{ in_owner_periods_rebuilt('h.owner_id', 'd.contact_date') }}
-    union all
-    select
-        q.owner_id,
-        d.*
-    from owner_queues as q
-    inner join centre_days as d on q.queue = d.queue
-    where {{ in_owner_periods_rebuilt('q.owner_id', 'd.contact_date') }}
-    union all
-    select * from owned_contact_groups
 ),
 
 contact_days as (
