@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,8 @@ def build_manifest(env: dict[str, str]) -> Path:
     proc = subprocess.run(
         [
             str(dbt),
+            # No colour codes in the error a failed parse raises.
+            "--no-use-colors",
             "parse",
             "--project-dir",
             str(DBT_PROJECT_DIR),
@@ -68,6 +71,19 @@ def build_manifest(env: dict[str, str]) -> Path:
     if proc.returncode != 0:
         raise PipelineFailed(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
     return MANIFEST_PATH
+
+
+def prepare_airflow(env: dict[str, str], log_dir: Path) -> None:
+    """What Airflow needs before it runs a DAG: the dbt manifest cosmos renders the transform from, and
+    its metadata database migrated to the installed Airflow (`airflow db migrate`, a no-op when it is).
+
+    Neither needs the other (parsing reads no database, the migration no manifest), and each is mostly its
+    program's start-up, so they run side by side, one process per core. A failure of either is raised
+    once both have ended (the migration's first)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        manifest = pool.submit(build_manifest, env)
+        run_airflow(["db", "migrate"], env, log_dir / "airflow-db-migrate.log")
+    manifest.result()
 
 
 def run_dags(
@@ -124,9 +140,8 @@ def run_pipeline(
     # `dags test` runs each DAG to its end at once: no scheduler watches its deadlines (see Settings).
     env["INSIGHT_HUB_DEADLINE_ALERTS"] = "false"
     log_dir = settings.home / "logs"
-    build_manifest(env)
     echo("preparing Airflow's metadata database ...")
-    run_airflow(["db", "migrate"], env, log_dir / "airflow-db-migrate.log")
+    prepare_airflow(env, log_dir)
     report = PipelineReport(warehouse=url, landing=settings.landing_dir, outbox=settings.home / "outbox")
     logical_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     dag_ids = dag_ids or pipeline_dag_ids()
