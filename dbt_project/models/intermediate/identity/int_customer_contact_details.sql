@@ -13,32 +13,18 @@ guest_keys as (
     where customer_id is not null
 ),
 
-ranked as (
-    select
-        account_id,
-        first_value(email) over (
-            partition by account_id order by email is null, contact_id
-        ) as email,
-        first_value(phone) over (
-            partition by account_id order by phone is null, contact_id
-        ) as phone,
-        first_value(postcode) over (
-            partition by account_id order by postcode is null, contact_id
-        ) as postcode,
-        first_value(nullif(concat_ws(' ', first_name, last_name), '')) over (
-            partition by account_id order by first_name is null and last_name is null, contact_id
-        ) as full_name
-    from contacts
-),
-
+-- One pass over the contacts in (account_id, contact_id) order: each field's first value among the
+-- contacts that have one. The aggregates share that order, so PostgreSQL sorts the contacts once.
 crm_customers as (
-    select distinct
+    select
         account_id as customer_id,
-        email,
-        phone,
-        postcode,
-        full_name
-    from ranked
+        (array_agg(email order by contact_id) filter (where email is not null))[1] as email,
+        (array_agg(phone order by contact_id) filter (where phone is not null))[1] as phone,
+        (array_agg(postcode order by contact_id) filter (where postcode is not null))[1] as postcode,
+        (array_agg(nullif(concat_ws(' ', first_name, last_name), '') order by contact_id)
+            filter (where first_name is not null or last_name is not null))[1] as full_name
+    from contacts
+    group by account_id
 ),
 
 guests as (
