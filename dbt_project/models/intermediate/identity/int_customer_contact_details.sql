@@ -21,8 +21,10 @@ crm_customers as (
         (array_agg(email order by contact_id) filter (where email is not null))[1] as email,
         (array_agg(phone order by contact_id) filter (where phone is not null))[1] as phone,
         (array_agg(postcode order by contact_id) filter (where postcode is not null))[1] as postcode,
-        (array_agg(nullif(concat_ws(' ', first_name, last_name), '') order by contact_id)
-            filter (where first_name is not null or last_name is not null))[1] as full_name
+        (
+            array_agg(nullif(concat_ws(' ', first_name, last_name), '') order by contact_id)
+            filter (where first_name is not null or last_name is not null)
+        )[1] as full_name
     from contacts
     group by account_id
 ),
