@@ -71,21 +71,27 @@ def dbt_build_command(target: Path, *extra: str) -> list[str]:
             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]  # fmt: skip
 
 
-def fresh_database(name: str, template: str | None = None) -> tuple[str, str]:
-    """(URL of a new database `name` on the warehouse server, URL of that server's admin database). The
-    new database is empty, or a copy of the database `template` (which nobody may be connected to)."""
+def database_urls(name: str) -> tuple[str, str]:
+    """(URL of the database `name` on the warehouse server, URL of that server's admin database)."""
     from insight_hub.settings import get_settings
     from insight_hub.warehouse import embedded_server, warehouse_url
 
     base = warehouse_url()
     admin_url = embedded_server().url("postgres") if not get_settings().warehouse_url else base
+    return base.rsplit("/", 1)[0] + "/" + name, admin_url
+
+
+def fresh_database(name: str, template: str | None = None) -> tuple[str, str]:
+    """(URL of a new database `name` on the warehouse server, URL of that server's admin database). The
+    new database is empty, or a copy of the database `template` (which nobody may be connected to)."""
+    url, admin_url = database_urls(name)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         # file_copy: the copy's files are copied whole, much faster than WAL-logging a large database.
         conn.execute(
             f'create database "{name}"' + (f' template "{template}" strategy file_copy' if template else "")
         )
-    return base.rsplit("/", 1)[0] + "/" + name, admin_url
+    return url, admin_url
 
 
 def dbt_build(url: str, target: Path, *extra: str) -> tuple[float, list[tuple[str, float]]]:

@@ -25,29 +25,25 @@ import time
 
 import psutil
 import psycopg
-from hub import DAY_TEMPLATE_DB, ROOT, critical_path, dbt_build, fresh_database, seconds_by_kind
+from hub import (
+    DAY_TEMPLATE_DB,
+    ROOT,
+    critical_path,
+    database_urls,
+    dbt_build,
+    fresh_database,
+    seconds_by_kind,
+)
 from results_file import append_run
 
 TRIAL_DB = "bench_hub_trial"
 
 
 def template_exists() -> bool:
-    _, admin_url = server_urls()
+    _, admin_url = database_urls(DAY_TEMPLATE_DB)
     with psycopg.connect(admin_url) as conn:
-        return (
-            conn.execute("select 1 from pg_database where datname = %s", (DAY_TEMPLATE_DB,)).fetchone()
-            is not None
-        )
-
-
-def server_urls() -> tuple[str, str]:
-    """(URL of the trial database, URL of the server's admin database), without creating anything."""
-    from insight_hub.settings import get_settings
-    from insight_hub.warehouse import embedded_server, warehouse_url
-
-    base = warehouse_url()
-    admin_url = embedded_server().url("postgres") if not get_settings().warehouse_url else base
-    return base.rsplit("/", 1)[0] + "/" + TRIAL_DB, admin_url
+        found = conn.execute("select 1 from pg_database where datname = %s", (DAY_TEMPLATE_DB,)).fetchone()
+    return found is not None
 
 
 def machine_cpu_seconds() -> float:
