@@ -353,10 +353,11 @@ def publish_batch(url: str, batch_id: int) -> BatchResult:
         _check_stage_intact(conn, tables, batch_id, rows_read)
         contract = load_contract(entity)
         with conn.transaction():
+            pub.find_repeated_keys(conn, tables, contract, batch_key)
             loaded, quarantined = pub.publish(
                 conn, tables, contract, batch_id, batch_key, source_file, unmapped or []
             )
-            conflicts = pub.log_key_conflicts(conn, contract, batch_key)
+            conflicts = pub.log_key_conflicts(conn, tables, contract, batch_key)
             conflict_note = (
                 [
                     f"{conflicts} record(s) replace an earlier load of their key with other content (ops.key_conflict)"

@@ -105,11 +105,46 @@ def publish(
     return loaded, quarantined
 
 
-def log_key_conflicts(conn: psycopg.Connection, contract: Contract, batch_key: str) -> int:
+def find_repeated_keys(
+    conn: psycopg.Connection, tables: StageTables, contract: Contract, batch_key: str
+) -> None:
+    """Before the batch's rows go into raw: stage.repeated_<batch>, the keys of the records about to be
+    loaded that another batch loaded already or that come more than once in this batch. Only these keys
+    are compared for conflicts (most keys of most batches are new), so the cost follows the batch, not the
+    history: the batch's keys are grouped once and probed against raw's key index."""
+    on_key = sql.SQL(" and ").join(sql.SQL("r.{k} = l.{k}").format(k=sql.Identifier(k)) for k in contract.key)
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in contract.key)
+    conn.execute(sql.SQL("drop table if exists {}").format(tables.repeated))
+    conn.execute(
+        sql.SQL(
+            """create unlogged table {repeated} as
+               with loading as materialized (
+                   select {keys} from {typed} t
+                   where not exists (select 1 from {q} where {q}._record_no = t._record_no)
+               )
+               select {keys} from loading group by {keys} having count(*) > 1
+               union
+               select {keys} from loading l
+               where exists (select 1 from raw.{entity} r where {on_key} and r._batch_key <> %s)"""
+        ).format(
+            repeated=tables.repeated,
+            keys=keys,
+            typed=tables.typed,
+            q=tables.quarantine,
+            entity=sql.Identifier(contract.entity),
+            on_key=on_key,
+        ),
+        (batch_key,),
+    )
+
+
+def log_key_conflicts(
+    conn: psycopg.Connection, tables: StageTables, contract: Contract, batch_key: str
+) -> int:
     """After the batch's rows are in raw: each of its records whose key was already loaded (by an earlier
     batch, or earlier in this file) with other content goes to ops.key_conflict, naming the columns that
-    differ (never their values). The latest version is what staging keeps: the later load wins. Returns the
-    number of conflicts."""
+    differ (never their values). The latest version is what staging keeps: the later load wins. Reads the
+    keys `find_repeated_keys` found before the insert. Returns the number of conflicts."""
     entity = sql.Identifier(contract.entity)
     keys = sql.SQL(", ").join(sql.Identifier(k) for k in contract.key)
     conn.execute(
@@ -119,17 +154,11 @@ def log_key_conflicts(conn: psycopg.Connection, contract: Contract, batch_key: s
         sql.SQL(
             """insert into ops.key_conflict (entity, record_key, batch_key, batch_id, record_no,
                                              earlier_batch_id, earlier_record_no, columns_changed)
-               with batch_keys as (select distinct {keys} from raw.{entity} where _batch_key = %(batch_key)s),
-               -- Only keys with more than one version are compared (most keys of most batches are new).
-               repeated as (
-                   select {keys} from raw.{entity} join batch_keys using ({keys})
-                   group by {keys} having count(*) > 1
-               ),
-               versions as (
+               with versions as (
                    select concat_ws('|', {keys}) as record_key, _batch_key, _batch_id, _record_no,
                           jsonb_build_object({content}) as content,
                           row_number() over (partition by {keys} order by _batch_id, _record_no) as n
-                   from raw.{entity} join repeated using ({keys})
+                   from raw.{entity} join {repeated} using ({keys})
                )
                select %(entity)s, v.record_key, v._batch_key, v._batch_id, v._record_no,
                       p._batch_id, p._record_no,
@@ -140,6 +169,7 @@ def log_key_conflicts(conn: psycopg.Connection, contract: Contract, batch_key: s
         ).format(
             entity=entity,
             keys=keys,
+            repeated=tables.repeated,
             content=sql.SQL(", ").join(
                 sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier(c)) for c in contract.column_names
             ),

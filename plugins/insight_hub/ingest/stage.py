@@ -66,11 +66,16 @@ class StageTables:
         return self.name("quarantine")
 
     @property
+    def repeated(self) -> sql.Composed:
+        """Keys of the batch's records that are loaded more than once (see publish.find_repeated_keys)."""
+        return self.name("repeated")
+
+    @property
     def typed_table_name(self) -> str:
         return f"typed_{self.tag}"
 
     def drop_all(self, conn: psycopg.Connection) -> None:
-        for kind in ("in", "checked", "typed", "quarantine"):
+        for kind in ("in", "checked", "typed", "quarantine", "repeated"):
             conn.execute(sql.SQL("drop table if exists {}").format(self.name(kind)))
 
 
