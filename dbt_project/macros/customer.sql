@@ -24,3 +24,13 @@
     {%- endif -%}
     {%- do return({'previous': previous, 'now': "'" ~ now ~ "'::date"}) -%}
 {%- endmacro %}
+
+{# Post-hook of an incremental model with one row per customer: delete the rows of customers who are no
+   longer one, neither a CRM key (`relation`.`key`) nor a guest's id. A guest whose e-mail or phone now
+   belongs to an account ends so; a full refresh would not write them. #}
+{% macro delete_departed_customers(relation, key) -%}
+    delete from {{ this }} as t
+    where
+        not exists (select 1 from {{ relation }} as p where p.{{ key }} = t.customer_id)
+        and not exists (select 1 from {{ ref('int_identity_guests') }} as g where g.customer_id = t.customer_id)
+{%- endmacro %}

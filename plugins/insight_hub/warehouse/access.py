@@ -88,10 +88,22 @@ def ensure_access(conn: psycopg.Connection, key: bytes) -> None:
                             sql.Identifier(schema), sql.Identifier(role)
                         )
                     )
-        conn.execute("create table if not exists ops.pii_key (ipad bytea not null, opad bytea not null)")
+        # set_at: when the key last changed. dim_customer writes only the customers that changed, so a new
+        # key must make it hash every customer again.
+        conn.execute(
+            "create table if not exists ops.pii_key "
+            "(ipad bytea not null, opad bytea not null, set_at timestamptz not null default now())"
+        )
+        conn.execute(
+            "alter table ops.pii_key add column if not exists set_at timestamptz not null default now()"
+        )
         conn.execute("revoke all on ops.pii_key from public")
-        conn.execute("delete from ops.pii_key")
-        conn.execute("insert into ops.pii_key (ipad, opad) values (%s, %s)", (inner, outer))
+        same = conn.execute(
+            "select 1 from ops.pii_key where ipad = %s and opad = %s", (inner, outer)
+        ).fetchone()
+        if same is None:
+            conn.execute("delete from ops.pii_key")
+            conn.execute("insert into ops.pii_key (ipad, opad) values (%s, %s)", (inner, outer))
 
 
 def _ensure_role(conn: psycopg.Connection, role: str) -> None:

@@ -114,13 +114,36 @@ def test_pii_reader_reads_the_personal_details(hub):
 
 
 def test_grants_survive_a_rebuild(hub):
-    _dbt(hub["url"], hub["tmp"], "run", "--select", "dim_customer", "dim_customer_pii")
+    _dbt(hub["url"], hub["tmp"], "run", "--full-refresh", "--select", "dim_customer", "dim_customer_pii")
     with psycopg.connect(hub["bi"]) as conn:
         assert conn.execute("select count(*) from marts.dim_customer").fetchone()[0] == 1
     with psycopg.connect(hub["pii"]) as conn:
         assert conn.execute("select count(*) from marts_pii.dim_customer_pii").fetchone()[0] == 1
     with psycopg.connect(hub["bi"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("select * from marts_pii.dim_customer_pii")
+
+
+def test_a_new_key_hashes_every_customer_again(hub):
+    """dim_customer writes only changed customers; a changed key changes every hash, so it writes them all.
+    Storing the same key again changes nothing."""
+
+    def hashes_and_set_at():
+        with psycopg.connect(hub["url"]) as conn:
+            hashes = conn.execute("select email_hash, phone_hash from marts.dim_customer").fetchall()
+            return hashes, conn.execute("select set_at from ops.pii_key").fetchone()[0]
+
+    other = b"another-test-key"
+    _, set_at = hashes_and_set_at()
+    with psycopg.connect(hub["url"], autocommit=True) as conn:
+        ensure_access(conn, KEY)
+    assert hashes_and_set_at()[1] == set_at
+    for key in (other, KEY):
+        with psycopg.connect(hub["url"], autocommit=True) as conn:
+            ensure_access(conn, key)
+        _dbt(hub["url"], hub["tmp"], "run", "--select", "dim_customer")
+        hashes, changed_at = hashes_and_set_at()
+        assert changed_at > set_at
+        assert hashes == [(keyed_hash(key, "jo.bloggs@example.com"), keyed_hash(key, "+447700900123"))]
 
 
 def test_preparations_at_once_set_up_schemas_and_grants_without_racing(warehouse, settings):
