@@ -170,7 +170,7 @@ def _owner_kpis(url, owner_id):
 
 def _contact_statistics(url) -> dict[str, tuple]:
     """The planner statistics of fct_contact's built_at (a lookup column) and reason (not one), and how
-    many times the table was analysed."""
+    many times the table was analysed: by a statement, and by the server's autovacuum."""
     with psycopg.connect(url) as conn:
         stats = {
             column: (fractions, bounds)
@@ -180,7 +180,8 @@ def _contact_statistics(url) -> dict[str, tuple]:
             )
         }
         stats["analyses"] = conn.execute(
-            "select analyze_count from pg_stat_user_tables where relid = 'marts.fct_contact'::regclass"
+            "select analyze_count, autoanalyze_count from pg_stat_user_tables "
+            "where relid = 'marts.fct_contact'::regclass"
         ).fetchone()
     return stats
 
@@ -284,7 +285,10 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     statistics_after = _contact_statistics(fresh_db)
     assert statistics_after["analyses"][0] == statistics_before["analyses"][0] + 1
     assert statistics_after["built_at"] != statistics_before["built_at"]
-    assert statistics_after["reason"] == statistics_before["reason"]
+    # The server's autovacuum may analyse the whole table meanwhile, at a moment it picks: then every
+    # column's statistics are new, and comparing them says nothing about what the build analysed.
+    if statistics_after["analyses"][1] == statistics_before["analyses"][1]:
+        assert statistics_after["reason"] == statistics_before["reason"]
 
     # The guest's records now belong to the account that has its e-mail, and the records that matched
     # the changed e-mail no longer match its account by it.
