@@ -88,12 +88,9 @@ def ensure_access(conn: psycopg.Connection, key: bytes) -> None:
                             sql.Identifier(schema), sql.Identifier(role)
                         )
                     )
-        # set_at: when the key last changed. dim_customer writes only the customers that changed, so a new
-        # key must make it hash every customer again.
-        conn.execute(
-            "create table if not exists ops.pii_key "
-            "(ipad bytea not null, opad bytea not null, set_at timestamptz not null default now())"
-        )
+        # set_at: when the key last changed (added to a table made before it had one). dim_customer writes
+        # only the customers that changed, so a new key must make it hash every customer again.
+        conn.execute("create table if not exists ops.pii_key (ipad bytea not null, opad bytea not null)")
         conn.execute(
             "alter table ops.pii_key add column if not exists set_at timestamptz not null default now()"
         )
