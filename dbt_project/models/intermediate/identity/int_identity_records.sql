@@ -6,6 +6,7 @@
         on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['record_type', 'record_id'], 'unique': True},
+            {'columns': ['record_type', 'loaded_at']},
             {'columns': ['built_at']},
             {'columns': ['crm_id']},
             {'columns': ['email']},

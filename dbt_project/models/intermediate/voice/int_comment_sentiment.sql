@@ -6,7 +6,7 @@
         on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['comment_source', 'record_id']},
-            {'columns': ['loaded_at']},
+            {'columns': ['comment_source', 'loaded_at']},
             {'columns': ['built_at']},
         ],
         post_hook=["delete from {{ this }} where built_at = current_timestamp and not has_comment"],

@@ -15,6 +15,8 @@
         incremental_strategy='delete+insert',
         indexes=[
             {'columns': ['order_id'], 'unique': True},
+            {'columns': ['loaded_at']},
+            {'columns': ['lines_loaded_at']},
             {'columns': ['built_at']},
             {'columns': ['order_date']},
             {'columns': ['promised_date']},

@@ -4,7 +4,7 @@
         materialized='incremental',
         unique_key=['order_id', 'line_number'],
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['order_id', 'line_number'], 'unique': True}],
+        indexes=[{'columns': ['order_id', 'line_number'], 'unique': True}, {'columns': ['loaded_at']}],
     )
 }}
 with lines as (

@@ -19,6 +19,7 @@
         indexes=[
             {'columns': ['response_id'], 'unique': True},
             {'columns': ['interaction_id']},
+            {'columns': ['loaded_at']},
             {'columns': ['built_at']},
             {'columns': ['response_date']},
             {'columns': ['customer_id']},
