@@ -38,18 +38,19 @@ with rules as (
     ),
 {% endif %}
 
+-- Arrays, so that both sides of the OR are found by an index (as in delete_event_signals_rebuilt).
 responses as not materialized (
     select * from {{ ref('fct_survey_response') }}
     {%- if incremental %}
         where
-            response_id in (
+            response_id = any(array(
                 select r.record_id from rebuilt as r
                 where r.kind = 'response'
-            )
-            or customer_id in (
+            ))
+            or customer_id = any(array(
                 select r.customer_id from rebuilt as r
                 where r.kind = 'customer'
-            )
+            ))
     {%- endif %}
 ),
 

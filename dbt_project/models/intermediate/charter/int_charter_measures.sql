@@ -42,29 +42,11 @@ periods as (
     {{ period_days_rebuilt() }}
 {% endif %}
 
-contact_periods as (
+-- Each day's counts per channel first: a month holds a few rows per channel and day, not one per
+-- queue and agent (the period grouping below then sorts hundreds of rows instead of half a million).
+contact_channel_days as (
     select
-        p.period_type,
-        date_trunc(p.period_type, c.contact_date)::date as period_start,
-        c.channel,
-        c.contacts_offered,
-        c.contacts_handled,
-        c.contacts_abandoned,
-        c.contacts_within_service_level,
-        c.total_answer_seconds,
-        c.total_handle_seconds,
-        c.contacts_followed_by_repeat,
-        c.complaints,
-        c.customers_handled,
-        c.customers_resolved_first_contact
-    from contact_daily as c
-    {{ join_periods_rebuilt('c.contact_date', rebuilt_days) }}
-),
-
-contact_totals as (
-    select
-        period_type,
-        period_start,
+        contact_date,
         channel,
         sum(contacts_offered) as offered,
         sum(contacts_handled) as handled,
@@ -76,6 +58,34 @@ contact_totals as (
         sum(complaints) as complaints,
         sum(customers_handled) as customers_handled,
         sum(customers_resolved_first_contact) as customers_resolved
+    from contact_daily
+    group by contact_date, channel
+),
+
+contact_periods as (
+    select
+        p.period_type,
+        date_trunc(p.period_type, c.contact_date)::date as period_start,
+        c.*
+    from contact_channel_days as c
+    {{ join_periods_rebuilt('c.contact_date', rebuilt_days) }}
+),
+
+contact_totals as (
+    select
+        period_type,
+        period_start,
+        channel,
+        sum(offered) as offered,
+        sum(handled) as handled,
+        sum(abandoned) as abandoned,
+        sum(within_service_level) as within_service_level,
+        sum(answer_seconds) as answer_seconds,
+        sum(handle_seconds) as handle_seconds,
+        sum(repeats) as repeats,
+        sum(complaints) as complaints,
+        sum(customers_handled) as customers_handled,
+        sum(customers_resolved) as customers_resolved
     from contact_periods
     group by grouping sets ((period_type, period_start, channel), (period_type, period_start))
 ),
@@ -113,13 +123,22 @@ survey_totals as (
     having grouping(channel) = 1 or channel is not null
 ),
 
+delivery_days as (
+    select
+        promised_date,
+        count(*) as delivered,
+        count(*) filter (where is_on_time) as on_time
+    from orders
+    group by promised_date
+),
+
 delivery_totals as (
     select
         p.period_type,
         date_trunc(p.period_type, o.promised_date)::date as period_start,
-        count(*) as delivered,
-        count(*) filter (where o.is_on_time) as on_time
-    from orders as o
+        sum(o.delivered) as delivered,
+        sum(o.on_time) as on_time
+    from delivery_days as o
     {{ join_periods_rebuilt('o.promised_date', rebuilt_days) }}
     group by p.period_type, date_trunc(p.period_type, o.promised_date)::date
 ),
