@@ -101,7 +101,9 @@ weights as (
     from (select '{{ var("health_weights") | tojson }}'::jsonb as w) as v
 ),
 
-scored as (
+-- Materialized: the band below reads health_score, and PostgreSQL would otherwise inline the whole
+-- score (and every component under it) into that expression and compute it again for each customer.
+scored as materialized (
     select
         c.*,
         round(
