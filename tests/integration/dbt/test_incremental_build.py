@@ -47,6 +47,7 @@ BOOKKEEPING = {
 INCREMENTAL = [
     "int_identity_records",
     "int_identity_crm_matches",
+    "int_identity_unmatched_keys",
     "int_customer_records_resolved",
     "int_customer_lifetime",
     "int_comment_theme_matches",
@@ -96,27 +97,59 @@ def _crm_keys(url: str, gone: bool = True) -> dict[tuple[str, str], tuple[int, s
 
 def _crm_changes(url, contacts_csv):
     """Rewrite the CRM contacts export: a new contact of an account takes the e-mail a guest is known by,
-    and a contact whose e-mail matched records gets another. Returns (guest e-mail, its account, the
-    changed contact's old e-mail and account)."""
+    another new contact the phone of an unmatched contact a survey answers (the survey, which carries only
+    its own e-mail, then matches through the contact it answers), two contacts of two accounts the e-mail
+    another guest is known by (which then names no one: the guest stays a guest without it), and a
+    contact whose e-mail matched records gets another. Returns (guest e-mail, its account, the changed contact's old e-mail and
+    account)."""
     with psycopg.connect(url) as conn:
         guest_email = conn.execute(
             "select s.key_value from intermediate.int_identity_keys_seen s "
             "join intermediate.int_customer_records_resolved r using (record_type, record_id) "
             "where r.match_rule = 'guest_email' and s.key_type = 'email' order by 1 limit 1"
         ).fetchone()[0]
+        shared_email = conn.execute(
+            "select s.key_value from intermediate.int_identity_keys_seen s "
+            "join intermediate.int_customer_records_resolved r using (record_type, record_id) "
+            "where r.match_rule = 'guest_email' and s.key_type = 'email' order by 1 desc limit 1"
+        ).fetchone()[0]
         moved_email, moved_account = conn.execute(
             "select match_key_value, customer_id from intermediate.int_identity_crm_matches "
             "where match_rule = 'email' order by 1 limit 1"
         ).fetchone()
+        answered_phone = conn.execute(
+            "select i.phone from intermediate.int_identity_records i "
+            "join intermediate.int_identity_crm_matches m using (record_type, record_id) "
+            "where i.record_type = 'interaction' and m.customer_id is null and i.phone is not null "
+            "and exists (select 1 from intermediate.int_identity_records r "
+            "            where r.record_type = 'response' and r.answers_interaction_id = i.record_id) "
+            "order by 1 limit 1"
+        ).fetchone()[0]
     with contacts_csv.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     target_account = next(r["AccountId"] for r in rows if r["AccountId"] != moved_account)
+    other_account = next(
+        r["AccountId"] for r in rows if r["AccountId"] not in (moved_account, target_account)
+    )
     for row in rows:
         if row["Email"].strip().lower() == moved_email:
             row["Email"] = "changed." + row["Email"]
     rows.append(
         {**rows[0], "ContactId": "C9999901", "AccountId": target_account, "Email": guest_email, "Phone": ""}
     )
+    rows.append(
+        {
+            **rows[0],
+            "ContactId": "C9999902",
+            "AccountId": target_account,
+            "Email": "",
+            "Phone": answered_phone,
+        }
+    )
+    for contact_id, account in (("C9999903", target_account), ("C9999904", other_account)):
+        rows.append(
+            {**rows[0], "ContactId": contact_id, "AccountId": account, "Email": shared_email, "Phone": ""}
+        )
     with contacts_csv.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
