@@ -100,8 +100,8 @@ def _crm_changes(url, contacts_csv):
     another new contact the phone of an unmatched contact a survey answers (the survey, which carries only
     its own e-mail, then matches through the contact it answers), two contacts of two accounts the e-mail
     another guest is known by (which then names no one: the guest stays a guest without it), and a
-    contact whose e-mail matched records gets another. Returns (guest e-mail, its account, the changed contact's old e-mail and
-    account)."""
+    contact whose e-mail matched records gets another. Returns (guest e-mail, its account, the changed
+    contact's old e-mail and account)."""
     with psycopg.connect(url) as conn:
         guest_email = conn.execute(
             "select s.key_value from intermediate.int_identity_keys_seen s "
