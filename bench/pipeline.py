@@ -275,7 +275,9 @@ def run_product(settings, label: str, sampler: PeakSampler, mailed: list[int]) -
     for stage in STAGES:
         seconds = sum(end - start for start, end in windows[stage])
         stages[stage] = {
-            "seconds": round(seconds, 1),
+            # Hundredths: a stage with nothing to do (the day's extracts when none is due) takes a few
+            # hundredths of a second, which tenths would show as 0.
+            "seconds": round(seconds, 2),
             "rows_per_second": rate(rows_read, seconds) if stage != "extracts" else None,
             "peak_mb": sampler.peak_mb(windows[stage]),
         }
