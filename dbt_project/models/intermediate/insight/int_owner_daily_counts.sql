@@ -4,7 +4,8 @@
   the head of service counts every contact, response and order; a team lead the contacts in their
   queues and the responses about them; a relationship owner those of the customers whose account they
   own. The distinct-customer counts are taken at contact_centre_daily's grain (day, queue, channel,
-  agent) and summed, as the charter's formulas do.
+  agent) and summed, as the charter's formulas do: the contacts are first grouped by that grain and
+  customer (contact_cells), so a customer counts once per cell.
 
   manager_kpis sums a week or a month of these rows instead of joining a month of facts to the owners
   again every day. Incremental by (owner, day); the hooks in macros/owner_periods.sql choose and delete
@@ -95,33 +96,17 @@ delivered_orders as (
     ) as f
 ),
 
-scoped_contacts as (
+-- One row per contact_centre_daily cell (day, queue, channel, agent) and customer: a customer in
+-- several owners' scopes is grouped once here, not once per owner. Its flags say whether the customer
+-- counts among the cell's distinct customers handled and resolved first time, so an owner's day adds
+-- those up with no count(distinct) over all its contacts.
+contact_cells as (
     select
-        h.owner_id,
-        c.*
-    from heads as h
-    cross join contacts as c
-    where {{ in_owner_periods_rebuilt('h.owner_id', 'c.contact_date') }}
-    union all
-    select
-        q.owner_id,
-        c.*
-    from owner_queues as q
-    inner join contacts as c on q.queue = c.queue
-    where {{ in_owner_periods_rebuilt('q.owner_id', 'c.contact_date') }}
-    union all
-    select
-        o.owner_id,
-        c.*
-    from owned_customers as o
-    inner join contacts as c on o.customer_id = c.customer_id
-    where {{ in_owner_periods_rebuilt('o.owner_id', 'c.contact_date') }}
-),
-
-contact_groups as (
-    select
-        owner_id,
         contact_date,
+        queue,
+        channel,
+        agent_id,
+        customer_id,
         count(*) as contacts_offered,
         count(*) filter (where is_handled) as contacts_handled,
         count(*) filter (where is_abandoned) as contacts_abandoned,
@@ -130,10 +115,33 @@ contact_groups as (
         sum(handle_seconds) filter (where is_handled) as total_handle_seconds,
         count(*) filter (where is_followed_by_repeat) as contacts_followed_by_repeat,
         count(*) filter (where is_complaint) as complaints,
-        count(distinct customer_id) filter (where is_handled) as customers_handled,
-        count(distinct customer_id) filter (where is_first_contact_resolution) as customers_resolved_first_contact
-    from scoped_contacts
-    group by owner_id, contact_date, queue, channel, agent_id
+        customer_id is not null and bool_or(is_handled) as is_customer_handled,
+        customer_id is not null and bool_or(is_first_contact_resolution) as is_customer_resolved_first_contact
+    from contacts
+    group by contact_date, queue, channel, agent_id, customer_id
+),
+
+scoped_contacts as (
+    select
+        h.owner_id,
+        c.*
+    from heads as h
+    cross join contact_cells as c
+    where {{ in_owner_periods_rebuilt('h.owner_id', 'c.contact_date') }}
+    union all
+    select
+        q.owner_id,
+        c.*
+    from owner_queues as q
+    inner join contact_cells as c on q.queue = c.queue
+    where {{ in_owner_periods_rebuilt('q.owner_id', 'c.contact_date') }}
+    union all
+    select
+        o.owner_id,
+        c.*
+    from owned_customers as o
+    inner join contact_cells as c on o.customer_id = c.customer_id
+    where {{ in_owner_periods_rebuilt('o.owner_id', 'c.contact_date') }}
 ),
 
 contact_days as (
@@ -148,9 +156,10 @@ contact_days as (
         sum(total_handle_seconds) as total_handle_seconds,
         sum(contacts_followed_by_repeat) as contacts_followed_by_repeat,
         sum(complaints) as complaints,
-        sum(customers_handled) as customers_handled,
-        sum(customers_resolved_first_contact) as customers_resolved_first_contact
-    from contact_groups
+        -- numeric, as the sums of counts above
+        count(*) filter (where is_customer_handled)::numeric as customers_handled,
+        count(*) filter (where is_customer_resolved_first_contact)::numeric as customers_resolved_first_contact
+    from scoped_contacts
     group by owner_id, contact_date
 ),
 
