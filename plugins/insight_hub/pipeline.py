@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +13,7 @@ from insight_hub.demo import DemoConfig, generate
 from insight_hub.orchestration import dag_runs
 from insight_hub.orchestration.assets import SOURCES
 from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR, MANIFEST_PATH
-from insight_hub.orchestration.environment import airflow_env, run_airflow
+from insight_hub.orchestration.environment import airflow_env
 from insight_hub.settings import Settings
 from insight_hub.sources.files import SourceFileError
 from insight_hub.warehouse import ensure_warehouse, warehouse_url
@@ -73,26 +73,19 @@ def build_manifest(env: dict[str, str]) -> Path:
     return MANIFEST_PATH
 
 
-def prepare_airflow(env: dict[str, str], log_dir: Path) -> None:
-    """What Airflow needs before it runs a DAG: the dbt manifest cosmos renders the transform from, and
-    its metadata database migrated to the installed Airflow (`airflow db migrate`, a no-op when it is).
-
-    Neither needs the other (parsing reads no database, the migration no manifest), and each is mostly its
-    program's start-up, so they run side by side, one process per core. A failure of either is raised
-    once both have ended (the migration's first)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        manifest = pool.submit(build_manifest, env)
-        run_airflow(["db", "migrate"], env, log_dir / "airflow-db-migrate.log")
-    manifest.result()
-
-
 def run_dags(
     dag_ids: list[str], logical_date: str, env: dict[str, str], log_dir: Path, echo
 ) -> dict[str, str]:
     """Run the DAGs through Airflow, one after another in one process (`orchestration.dag_runs`), each
-    to its end as `airflow dags test` would; returns the state each DAG run ended in."""
+    to its end as `airflow dags test` would; returns the state each DAG run ended in.
+
+    What Airflow needs first runs side by side, one process per core: that process starts and migrates
+    Airflow's metadata database (`airflow db migrate`, a no-op when it is at the installed version) while
+    `dbt parse` writes the manifest cosmos renders the transform DAG from; the process loads the DAGs
+    once told the manifest is written. A failed parse or migration is raised before any DAG runs."""
     log_dir.mkdir(parents=True, exist_ok=True)
     states: dict[str, str] = {}
+    migrated = False
     with (log_dir / "dag-runs.log").open("w") as errors:
         proc = subprocess.Popen(
             [
@@ -105,20 +98,41 @@ def run_dags(
                 logical_date,
                 "--log-dir",
                 str(log_dir),
+                "--migrate",
+                "--wait-for-manifest",
                 *dag_ids,
             ],
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
         )
+        try:
+            build_manifest(env)
+        except BaseException:
+            proc.stdin.close()  # closed with nothing written: the process exits and runs no DAG
+            proc.wait()
+            raise
+        # A process that ended already (its migration failed, raised below) reads nothing.
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write("manifest written\n")
+            proc.stdin.flush()
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
         for line in proc.stdout:
-            event, dag_id, *state = line.split()
-            if event == "start":
-                echo(f"running DAG {dag_id} ...")
+            event, *rest = line.split()
+            if event == "migrated":
+                migrated = True
+            elif event == "start":
+                echo(f"running DAG {rest[0]} ...")
             else:
-                states[dag_id] = state[0]
+                states[rest[0]] = rest[1]
         proc.wait()
+    if not migrated:
+        raise PipelineFailed(
+            f"`airflow db migrate` failed; see {log_dir / 'airflow-db-migrate.log'} and {log_dir / 'dag-runs.log'}"
+        )
     return states
 
 
@@ -140,8 +154,7 @@ def run_pipeline(
     # `dags test` runs each DAG to its end at once: no scheduler watches its deadlines (see Settings).
     env["INSIGHT_HUB_DEADLINE_ALERTS"] = "false"
     log_dir = settings.home / "logs"
-    echo("preparing Airflow's metadata database ...")
-    prepare_airflow(env, log_dir)
+    echo("preparing Airflow's metadata database and the dbt manifest ...")
     report = PipelineReport(warehouse=url, landing=settings.landing_dir, outbox=settings.home / "outbox")
     logical_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     dag_ids = dag_ids or pipeline_dag_ids()

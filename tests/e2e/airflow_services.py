@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from insight_hub.orchestration.environment import airflow_env, airflow_executable, run_airflow
-from insight_hub.pipeline import prepare_airflow
+from insight_hub.pipeline import build_manifest
 from insight_hub.settings import Settings
 from insight_hub.warehouse.embedded import _free_port
 
@@ -134,7 +134,8 @@ def running_airflow(
         }
     )
     airflow = RunningAirflow(env, metadata_url, settings.home / "logs")
-    prepare_airflow(env, airflow.logs)
+    build_manifest(env)
+    run_airflow(["db", "migrate"], env, airflow.logs / "airflow-db-migrate.log")
     try:
         for name, args in COMPONENTS.items():
             with (airflow.logs / f"{name}.log").open("w") as log:

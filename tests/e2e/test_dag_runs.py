@@ -4,8 +4,8 @@ each run's state reported, and a DAG that cannot run named in the failure."""
 import pytest
 
 from insight_hub.demo import DemoConfig, generate
-from insight_hub.orchestration.environment import AirflowCommandFailed, airflow_env
-from insight_hub.pipeline import PipelineFailed, prepare_airflow, run_pipeline
+from insight_hub.orchestration.environment import airflow_env
+from insight_hub.pipeline import PipelineFailed, run_dags, run_pipeline
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -41,23 +41,34 @@ def test_a_dag_that_cannot_run_is_named(fresh_db, tmp_path):
     assert "Dag 'no_such_dag' could not be found" in runner_log.read_text()
 
 
-def test_a_failed_set_up_step_is_named_once_both_have_ended(fresh_db, tmp_path):
-    # The manifest and the migration are prepared side by side: a broken dbt profile fails the parse,
-    # and the migration beside it still runs to its end before the parse's error is raised.
+def test_a_failed_parse_runs_no_dag(fresh_db, tmp_path):
+    # The manifest is written while the DAG runner starts and migrates Airflow's database: a broken dbt
+    # profile fails the parse, the error is raised, and the runner, told nothing, runs no DAG.
     settings = make_settings(tmp_path / "home", WAREHOUSE_URL=fresh_db)
     env = airflow_env(settings, fresh_db) | {"WAREHOUSE_PORT": "not-a-port"}
     logs = tmp_path / "logs"
+    said = []
 
     with pytest.raises(
         PipelineFailed,
         match=r"(?s)dbt parse failed: \d\d:\d\d:\d\d  Encountered an error:.*'not-a-port' into type 'number'",
     ):
-        prepare_airflow(env, logs)
-    assert "Database migration done!" in (logs / "airflow-db-migrate.log").read_text()
+        run_dags(["source_crm"], "2026-12-01T00:00:00+00:00", env, logs, said.append)
 
-    # When both fail, the migration's failure is the one raised; its log is named.
+    assert said == []
+    assert "Database migration done!" in (logs / "airflow-db-migrate.log").read_text()
+    assert "no manifest" in (logs / "dag-runs.log").read_text()
+    assert not (logs / "source_crm.log").exists()
+
+
+def test_a_failed_migration_is_named(fresh_db, tmp_path):
+    settings = make_settings(tmp_path / "home", WAREHOUSE_URL=fresh_db)
+    env = airflow_env(settings, fresh_db)
     env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = "postgresql+psycopg://nobody:x@127.0.0.1:9/none"
-    with pytest.raises(
-        AirflowCommandFailed, match="`airflow db migrate` exited 1; log: .*airflow-db-migrate.log"
-    ):
-        prepare_airflow(env, logs)
+    logs = tmp_path / "logs"
+
+    with pytest.raises(PipelineFailed, match="`airflow db migrate` failed; see .*airflow-db-migrate.log"):
+        run_dags(["source_crm"], "2026-12-01T00:00:00+00:00", env, logs, lambda *_: None)
+
+    assert "127.0.0.1" in (logs / "dag-runs.log").read_text()
+    assert not (logs / "source_crm.log").exists()

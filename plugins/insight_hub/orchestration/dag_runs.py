@@ -8,6 +8,12 @@ execution API, whose versioned routes alone take about 5 s to build. Here that s
 Each DAG's output goes to `<log-dir>/<dag_id>.log`. On stdout, one line when a DAG starts
 (`start <dag_id>`) and one when its run ends (`end <dag_id> <state>`); the runs stop at the first DAG
 whose run does not succeed, and the exit code is then 1.
+
+With `--migrate`, Airflow's metadata database is first migrated to the installed Airflow, as `airflow db
+migrate` does (output in `<log-dir>/airflow-db-migrate.log`), and `migrated` is printed. With
+`--wait-for-manifest`, no DAG is loaded until a line arrives on stdin: the caller is writing the dbt
+manifest the transform DAG is rendered from meanwhile (pipeline.run_dags), so this process's start-up and
+the migration overlap that. Stdin closed with no line (the manifest could not be built): exit 1, nothing run.
 """
 
 from __future__ import annotations
@@ -41,6 +47,16 @@ def _output_to(log_file: Path) -> Iterator[None]:
                 os.close(fd)
 
 
+def migrate(log_dir: Path) -> None:
+    """`airflow db migrate`, in this process: a no-op when the database is at the installed version."""
+    from airflow.cli.cli_parser import get_parser
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with _output_to(log_dir / "airflow-db-migrate.log"):
+        args = get_parser().parse_args(["db", "migrate"])
+        args.func(args)
+
+
 def run_dags(dag_ids: list[str], logical_date: str, log_dir: Path, report) -> bool:
     """Test each DAG in turn; `report(line)` is told of each start and end. False at the first DAG whose
     run does not succeed."""
@@ -70,11 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dag_runs.py")
     parser.add_argument("--logical-date", required=True)
     parser.add_argument("--log-dir", type=Path, required=True)
+    parser.add_argument("--migrate", action="store_true")
+    parser.add_argument("--wait-for-manifest", action="store_true")
     parser.add_argument("dag_ids", nargs="+")
     args = parser.parse_args(argv)
     status = os.fdopen(os.dup(1), "w", buffering=1)
     # Only the start and end lines go to stdout; anything else printed there goes with stderr.
     os.dup2(2, 1)
+    if args.migrate:
+        migrate(args.log_dir)
+        print("migrated", file=status)
+    if args.wait_for_manifest and not sys.stdin.readline():
+        print("no manifest: stdin closed before the caller said it was written; no DAG run", file=sys.stderr)
+        return 1
     ok = run_dags(args.dag_ids, args.logical_date, args.log_dir, lambda line: print(line, file=status))
     return 0 if ok else 1
 
