@@ -19,6 +19,8 @@ the migration overlap that. Stdin closed with no line (the manifest could not be
 from __future__ import annotations
 
 import argparse
+import atexit
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -103,5 +105,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+def _end_without_teardown(status: list[int]) -> None:
+    """End the process now, with `status[0]`: the exit handlers registered after this one have run (atexit
+    runs the last registered first), so the runs' database sessions are closed and the logs flushed. What
+    is skipped is the interpreter's teardown of Airflow's, cosmos' and dbt's modules, object by object:
+    about 1.7 s after the last DAG, in which nothing is written."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status[0])
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = [1]  # until main returns; an uncaught error exits 1 after its traceback is printed
+    # Registered before Airflow is imported (the imports are inside the functions), so it runs after
+    # every handler Airflow registers.
+    atexit.register(_end_without_teardown, status)
+    status[0] = main()
+    sys.exit(status[0])
