@@ -266,3 +266,38 @@
         where f.built_at > (select l.built_at from last_build as l) and f.promised_date is not null
     ),
 {%- endmacro %}
+
+{# dbt's delete+insert strategy (its default__get_delete_insert_merge_sql), with one change: a one-column
+   unique key's stored rows are found by `key = any(array(<the new rows' keys>))` instead of
+   `key in (select ...)`. PostgreSQL plans the IN form before it knows how many keys the new rows hold (the
+   temporary table has no statistics), and picks a hash join over a scan of the whole table: 212 ms to
+   find contact_centre_daily's 94,000 rows of a daily build among its 1.6 million. The array is computed
+   first and its rows found by the key's index (every such key has one): 60 ms. A key of several columns
+   keeps dbt's form. #}
+{% macro postgres__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
+    {%- set dest_cols_csv = get_quoted_csv(dest_columns | map(attribute="name")) -%}
+    {%- if unique_key %}
+        {%- set keys = [unique_key] if unique_key is string else unique_key %}
+        delete from {{ target }} as DBT_INTERNAL_DEST
+        {%- if keys | length == 1 %}
+        where {{ keys[0] }} = any(array(
+            select distinct {{ keys[0] }}
+            from {{ source }} as DBT_INTERNAL_SOURCE
+        ))
+        {%- else %}
+        where ({{ keys | join(', ') }}) in (
+            select distinct {{ keys | join(', ') }}
+            from {{ source }} as DBT_INTERNAL_SOURCE
+        )
+        {%- endif %}
+        {%- for predicate in incremental_predicates or [] %}
+            and {{ predicate }}
+        {%- endfor %};
+    {%- endif %}
+
+    insert into {{ target }} ({{ dest_cols_csv }})
+    (
+        select {{ dest_cols_csv }}
+        from {{ source }}
+    )
+{%- endmacro %}

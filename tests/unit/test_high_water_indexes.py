@@ -121,3 +121,27 @@ def test_the_marks_are_found(manifest, macro_marks):
     assert ("built_at",) in read("manager_kpis")  # owner_periods_rebuilt: max(built_at) from {{ this }}
     assert ("window_end_date",) in read("int_customer_lifetime")  # window_ends
     assert {("account_loaded_at",), ("contact_loaded_at",)} <= read("int_identity_crm_keys")
+
+
+def test_every_one_column_delete_key_has_an_index(manifest):
+    """A delete+insert model with a one-column unique key finds the stored rows its new rows replace by
+    `key = any(array(...))` (postgres__get_delete_insert_merge_sql in macros/incremental.sql). Through an
+    index on the key that is a probe per key; without one, every stored row would be compared with every
+    key of the array in turn."""
+    one_column_keys = {
+        node["name"]: key if isinstance(key, str) else key[0]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] == "incremental"
+        and node["config"].get("incremental_strategy") == "delete+insert"
+        for key in [node["config"].get("unique_key")]
+        if isinstance(key, str) or (isinstance(key, list) and len(key) == 1)
+    }
+    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    unindexed = [
+        f"{name}({key})"
+        for name, key in sorted(one_column_keys.items())
+        if not any(index["columns"][0] == key for index in models[name]["config"].get("indexes") or [])
+    ]
+    assert len(one_column_keys) >= 17  # 17 models today: a manifest read wrongly finds none and passes
+    assert unindexed == []
