@@ -69,12 +69,24 @@ def _entity_ddl(conn: psycopg.Connection, contract: Contract) -> None:
             sql.Identifier(f"{contract.entity}_batch_key"), sql.Identifier(contract.entity)
         )
     )
-    # A daily build reads only the rows published since its last one (_loaded_at). Rows are appended in
-    # publishing order, so a BRIN index, a few pages that cost next to nothing to keep, finds them
-    # without scanning the whole history.
+    # A daily build reads only the rows published since its last one (_loaded_at > its mark), and every
+    # freshness check (each source DAG, the extracts' readiness, `dbt source freshness`) reads the newest
+    # _loaded_at. A btree index serves both, the newest value in one probe of its end; rows are appended
+    # in publishing order, so it is cheap to keep. It replaces a BRIN index, which found the new rows but
+    # cannot give the newest value: max() read the whole table, 0.77 s per 2 million rows, on every check.
+    loaded_at_index = f"{contract.entity}_loaded_at"
+    access_method = conn.execute(
+        """select am.amname from pg_class as c
+           join pg_namespace as n on n.oid = c.relnamespace
+           join pg_am as am on am.oid = c.relam
+           where n.nspname = 'raw' and c.relname = %s""",
+        (loaded_at_index,),
+    ).fetchone()
+    if access_method == ("brin",):
+        conn.execute(sql.SQL("drop index raw.{}").format(sql.Identifier(loaded_at_index)))
     conn.execute(
-        sql.SQL("create index if not exists {} on raw.{} using brin (_loaded_at)").format(
-            sql.Identifier(f"{contract.entity}_loaded_at"), sql.Identifier(contract.entity)
+        sql.SQL("create index if not exists {} on raw.{} (_loaded_at)").format(
+            sql.Identifier(loaded_at_index), sql.Identifier(contract.entity)
         )
     )
     # Publishing looks up each record's earlier versions by key (ops.key_conflict), as does an erasure.
