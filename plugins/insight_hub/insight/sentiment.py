@@ -9,37 +9,68 @@ comments without a score. VADER knows English only: text in other languages scor
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import psycopg
+from psycopg import sql
 
 BATCH = 5000
 
-# The free-text columns of the raw tables, and the hash dbt joins on (the same expression there).
+# The free-text columns of the raw tables scored: (table, column).
+TEXT_COLUMNS = (("response", "comment"), ("interaction", "notes"))
+
+# The texts of the rows published in (after, through], not yet scored, each once; the hash is the one dbt
+# joins on (the same expression there). The rows are found by raw.<table>'s _loaded_at index.
 TEXTS = """
     select distinct on (text_hash) text_hash, body
     from (
-        select encode(sha256(convert_to(comment, 'UTF8')), 'hex') as text_hash, comment as body
-        from raw.response where comment <> ''
-        union all
-        select encode(sha256(convert_to(notes, 'UTF8')), 'hex'), notes
-        from raw.interaction where notes <> ''
+        select encode(sha256(convert_to({column}, 'UTF8')), 'hex') as text_hash, {column} as body
+        from raw.{table}
+        where _loaded_at > %(after)s and _loaded_at <= %(through)s and {column} <> ''
     ) as texts
     where not exists (select 1 from ops.text_sentiment as s where s.text_hash = texts.text_hash)
 """
 
 
 def score_new_texts(conn: psycopg.Connection) -> int:
-    """Score every comment and note text not yet in ops.text_sentiment; returns how many were scored."""
+    """Score every comment and note text not yet in ops.text_sentiment; returns how many were scored.
+
+    Only the rows published since the last scoring are read (ops.text_sentiment_scan keeps how far each
+    column was read), so a day's scoring reads the day's rows, not the whole history again; the first
+    scoring, and the first after an upgrade, reads every row."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyzer = SentimentIntensityAnalyzer()
     scored = 0
-    with conn.transaction():
-        with conn.cursor(name="unscored_texts") as texts, conn.cursor() as out:
-            texts.execute(TEXTS)
-            while rows := texts.fetchmany(BATCH):
-                out.executemany(
-                    "insert into ops.text_sentiment (text_hash, compound) values (%s, %s)",
-                    [(digest, round(analyzer.polarity_scores(body)["compound"], 4)) for digest, body in rows],
-                )
-                scored += len(rows)
+    for table, column in TEXT_COLUMNS:
+        text_column = f"{table}.{column}"
+        with conn.transaction():
+            # Read before the rows, so a row published meanwhile is after it and read next time.
+            through = conn.execute(
+                sql.SQL("select max(_loaded_at) from raw.{}").format(sql.Identifier(table))
+            ).fetchone()[0]
+            if through is None:
+                continue
+            row = conn.execute(
+                "select scanned_through from ops.text_sentiment_scan where text_column = %s for update",
+                (text_column,),
+            ).fetchone()
+            after = row[0] if row else datetime.min.replace(tzinfo=UTC)
+            query = sql.SQL(TEXTS).format(table=sql.Identifier(table), column=sql.Identifier(column))
+            with conn.cursor(name=f"unscored_{table}") as texts, conn.cursor() as out:
+                texts.execute(query, {"after": after, "through": through})
+                while rows := texts.fetchmany(BATCH):
+                    out.executemany(
+                        "insert into ops.text_sentiment (text_hash, compound) values (%s, %s)",
+                        [
+                            (digest, round(analyzer.polarity_scores(body)["compound"], 4))
+                            for digest, body in rows
+                        ],
+                    )
+                    scored += len(rows)
+            conn.execute(
+                """insert into ops.text_sentiment_scan (text_column, scanned_through) values (%s, %s)
+                   on conflict (text_column) do update set scanned_through = excluded.scanned_through""",
+                (text_column, through),
+            )
     return scored

@@ -135,6 +135,13 @@ create table if not exists ops.text_sentiment (
     scored_at timestamptz not null default now()
 );
 
+-- How far each text column of raw has been read for scoring: its rows published up to scanned_through
+-- (raw._loaded_at) have their texts in ops.text_sentiment, so the next scoring reads only later rows.
+create table if not exists ops.text_sentiment_scan (
+    text_column text primary key,
+    scanned_through timestamptz not null
+);
+
 -- Insight actions (insight/actions.py). The rules and the leads of each function are replaced from
 -- INSIGHT_HUB_ACTIONS (and the charter's follow_up_days) before every transform; int_action_signals
 -- turns them into signals.
