@@ -15,17 +15,21 @@ pytestmark = pytest.mark.integration
 INDEX_SCAN = re.compile(r"Index Only Scan (Backward )?using response_loaded_at")
 
 
-def _freshness(url, target):
-    return run_dbt(url, target, "source", "freshness", "--select", "source:survey.response")
-
-
-def test_a_source_not_loaded_for_over_50_hours_fails_freshness(fresh_db, tmp_path):
+def _load_one_response(url, tmp_path):
     path = tmp_path / "responses.jsonl"
     path.write_text(
         '{"responseId": "R1", "surveyType": "csat", "score": 5, "submittedAt": "2026-11-20T10:00:00Z"}\n'
     )
     _, mapping = Registry(ROOT / "examples" / "demo" / "sources.yaml").entity("response")
-    load_file(fresh_db, "survey", path, mapping, ROOT / "expectations" / "response.json")
+    load_file(url, "survey", path, mapping, ROOT / "expectations" / "response.json")
+
+
+def _freshness(url, target):
+    return run_dbt(url, target, "source", "freshness", "--select", "source:survey.response")
+
+
+def test_a_source_not_loaded_for_over_50_hours_fails_freshness(fresh_db, tmp_path):
+    _load_one_response(fresh_db, tmp_path)
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         ensure_all(conn)
 
@@ -43,12 +47,7 @@ def test_a_source_not_loaded_for_over_50_hours_fails_freshness(fresh_db, tmp_pat
 def test_the_newest_load_is_read_through_an_index(fresh_db, tmp_path):
     # Every freshness check reads max(_loaded_at) of each raw table: through a btree index that is one
     # probe of the index's end, where a BRIN index (what an earlier version created) left a whole scan.
-    path = tmp_path / "responses.jsonl"
-    path.write_text(
-        '{"responseId": "R1", "surveyType": "csat", "score": 5, "submittedAt": "2026-11-20T10:00:00Z"}\n'
-    )
-    _, mapping = Registry(ROOT / "examples" / "demo" / "sources.yaml").entity("response")
-    load_file(fresh_db, "survey", path, mapping, ROOT / "expectations" / "response.json")
+    _load_one_response(fresh_db, tmp_path)
 
     def plan(conn):
         with conn.transaction():
