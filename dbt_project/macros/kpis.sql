@@ -17,3 +17,18 @@
         ('on_time_rate_pct', '100.0 * on_time / nullif(delivered, 0)', 'delivered', 'delivery_totals'),
     ]) }}
 {%- endmacro %}
+
+{# The counts of offered contacts (fct_contact rows with is_offered) that the contact-centre KPIs rest on,
+   for a select grouped at contact_centre_daily's grain or finer. contact_centre_daily and
+   int_owner_daily_counts (each manager's scope) both count with it, so a manager's figures and the
+   daily KPIs count a contact the same way. #}
+{% macro contact_counts() -%}
+    count(*) as contacts_offered,
+    count(*) filter (where is_handled) as contacts_handled,
+    count(*) filter (where is_abandoned) as contacts_abandoned,
+    count(*) filter (where is_within_service_level) as contacts_within_service_level,
+    sum(answer_seconds) filter (where is_handled) as total_answer_seconds,
+    sum(handle_seconds) filter (where is_handled) as total_handle_seconds,
+    count(*) filter (where is_followed_by_repeat) as contacts_followed_by_repeat,
+    count(*) filter (where is_complaint) as complaints
+{%- endmacro %}

@@ -107,14 +107,7 @@ contact_cells as (
         channel,
         agent_id,
         customer_id,
-        count(*) as contacts_offered,
-        count(*) filter (where is_handled) as contacts_handled,
-        count(*) filter (where is_abandoned) as contacts_abandoned,
-        count(*) filter (where is_within_service_level) as contacts_within_service_level,
-        sum(answer_seconds) filter (where is_handled) as total_answer_seconds,
-        sum(handle_seconds) filter (where is_handled) as total_handle_seconds,
-        count(*) filter (where is_followed_by_repeat) as contacts_followed_by_repeat,
-        count(*) filter (where is_complaint) as complaints,
+        {{ contact_counts() }},
         customer_id is not null and bool_or(is_handled) as is_customer_handled,
         customer_id is not null and bool_or(is_first_contact_resolution) as is_customer_resolved_first_contact
     from contacts
