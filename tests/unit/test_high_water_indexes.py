@@ -39,6 +39,12 @@ def manifest():
     return json.loads(MANIFEST_PATH.read_text())  # written by `dbt parse` before every `make test`
 
 
+@pytest.fixture(scope="module")
+def models(manifest) -> dict[str, dict]:
+    """The project's models by name."""
+    return {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+
+
 def code_of(model: dict) -> str:
     """The model's SQL and its hooks' (where a pre-hook may read its high-water mark)."""
     hooks = model["config"].get("pre-hook", []) + model["config"].get("post-hook", [])
@@ -105,9 +111,8 @@ def test_every_high_water_mark_has_an_index(manifest, macro_marks):
     assert unserved == []
 
 
-def test_the_marks_are_found(manifest, macro_marks):
+def test_the_marks_are_found(models, macro_marks):
     """The patterns above still match how the models and macros read their marks."""
-    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
 
     def read(name):
         return marks_read(models[name], macro_marks)
@@ -123,21 +128,19 @@ def test_the_marks_are_found(manifest, macro_marks):
     assert {("account_loaded_at",), ("contact_loaded_at",)} <= read("int_identity_crm_keys")
 
 
-def test_every_one_column_delete_key_has_an_index(manifest):
+def test_every_one_column_delete_key_has_an_index(models):
     """A delete+insert model with a one-column unique key finds the stored rows its new rows replace by
     `key = any(array(...))` (postgres__get_delete_insert_merge_sql in macros/incremental.sql). Through an
     index on the key that is a probe per key; without one, every stored row would be compared with every
     key of the array in turn."""
     one_column_keys = {
         node["name"]: key if isinstance(key, str) else key[0]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and node["config"]["materialized"] == "incremental"
+        for node in models.values()
+        if node["config"]["materialized"] == "incremental"
         and node["config"].get("incremental_strategy") == "delete+insert"
         for key in [node["config"].get("unique_key")]
         if isinstance(key, str) or (isinstance(key, list) and len(key) == 1)
     }
-    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
     unindexed = [
         f"{name}({key})"
         for name, key in sorted(one_column_keys.items())

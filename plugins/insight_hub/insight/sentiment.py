@@ -9,8 +9,6 @@ comments without a score. VADER knows English only: text in other languages scor
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import psycopg
 from psycopg import sql
 
@@ -19,14 +17,21 @@ BATCH = 5000
 # The free-text columns of the raw tables scored: (table, column).
 TEXT_COLUMNS = (("response", "comment"), ("interaction", "notes"))
 
-# The texts of the rows published in (after, through], not yet scored, each once; the hash is the one dbt
-# joins on (the same expression there). The rows are found by raw.<table>'s _loaded_at index.
+# The texts of the rows published after the column's mark (every row while it has none) and up to
+# `through`, not yet scored, each once; the hash is the one dbt joins on (the same expression there). The
+# rows are found by raw.<table>'s _loaded_at index.
 TEXTS = """
     select distinct on (text_hash) text_hash, body
     from (
         select encode(sha256(convert_to({column}, 'UTF8')), 'hex') as text_hash, {column} as body
         from raw.{table}
-        where _loaded_at > %(after)s and _loaded_at <= %(through)s and {column} <> ''
+        where
+            _loaded_at > coalesce(
+                (select scanned_through from ops.text_sentiment_scan where text_column = %(text_column)s),
+                '-infinity'
+            )
+            and _loaded_at <= %(through)s
+            and {column} <> ''
     ) as texts
     where not exists (select 1 from ops.text_sentiment as s where s.text_hash = texts.text_hash)
 """
@@ -51,14 +56,13 @@ def score_new_texts(conn: psycopg.Connection) -> int:
             ).fetchone()[0]
             if through is None:
                 continue
-            row = conn.execute(
-                "select scanned_through from ops.text_sentiment_scan where text_column = %s for update",
-                (text_column,),
-            ).fetchone()
-            after = row[0] if row else datetime.min.replace(tzinfo=UTC)
+            # Two scorings at once take turns from here (once the column has a mark).
+            conn.execute(
+                "select 1 from ops.text_sentiment_scan where text_column = %s for update", (text_column,)
+            )
             query = sql.SQL(TEXTS).format(table=sql.Identifier(table), column=sql.Identifier(column))
             with conn.cursor(name=f"unscored_{table}") as texts, conn.cursor() as out:
-                texts.execute(query, {"after": after, "through": through})
+                texts.execute(query, {"text_column": text_column, "through": through})
                 while rows := texts.fetchmany(BATCH):
                     out.executemany(
                         "insert into ops.text_sentiment (text_hash, compound) values (%s, %s)",
