@@ -8,8 +8,9 @@ publish); `dbt build --full-refresh` is timed. Then the last day lands, is loade
 `dbt build` is timed: the daily run. Both builds are the scheduled build of the transform DAG: every
 model, snapshot and data test, without the unit tests (PRODUCTION_DBT_ENV). The slowest nodes
 of each build, its nodes' time summed by kind (models, data tests, unit tests, snapshots), and the chain of
-nodes the daily build waited on (its critical path) come from dbt's run_results.json and the build graph
-dbt writes beside it (graph_summary.json). Results are appended to bench/results/hub.json.
+nodes the daily build waited on (its critical path) come from the result events dbt logs as JSON and the
+build graph dbt writes to its target folder (graph_summary.json). Each build runs with the flags the
+transform DAG's build runs with (PRODUCER_FLAGS): dbt writes no manifest or run results at its end. Results are appended to bench/results/hub.json.
 
 The warehouse as it stands just before the daily build is kept as the template database `bench_hub_day`
 (a copy on the same server), so `make bench-hub-day` can time that daily build again and again, each
@@ -23,7 +24,8 @@ import json
 import shutil
 import subprocess
 import time
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -63,12 +65,18 @@ def load_all(url: str, settings) -> dict:
     return {summary.entity: summary.rows_read for summary in load_all_entities(url, settings=settings)}
 
 
+# The flags the transform DAG's `dbt build` runs with (cosmos' watcher producer, with the project's
+# dbt_cmd_flags): no manifest.json or run_results.json written at the end, the nodes' results reported as
+# JSON log events on stdout. The benchmark times that same command and reads the same events.
+PRODUCER_FLAGS = ("--log-format", "json", "--no-write-json")
+
+
 def dbt_build_command(target: Path, *extra: str) -> list[str]:
-    """`dbt build` of the product's project, compiling into `target`."""
+    """`dbt build` of the product's project as the transform DAG runs it, compiling into `target`."""
     from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
-    return [str(DBT_EXECUTABLE), "--no-use-colors", "build", *extra, "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]  # fmt: skip
+    return [str(DBT_EXECUTABLE), "--no-use-colors", "build", *PRODUCER_FLAGS, *extra, "--project-dir",
+            str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]  # fmt: skip
 
 
 def database_urls(name: str) -> tuple[str, str]:
@@ -94,8 +102,50 @@ def fresh_database(name: str, template: str | None = None) -> tuple[str, str]:
     return url, admin_url
 
 
-def dbt_build(url: str, target: Path, *extra: str) -> tuple[float, list[tuple[str, float]]]:
-    """Seconds for `dbt build`, and its nodes' execution times, slowest first."""
+@dataclass
+class Build:
+    """A timed `dbt build`: its wall seconds, each node's execution seconds (slowest first) and each node's
+    (start, end) as unix times."""
+
+    seconds: float
+    nodes: list[tuple[str, float]]
+    spans: dict[str, tuple[float, float]]
+
+
+def node_results(stdout: str) -> tuple[list[tuple[str, float]], dict[str, tuple[float, float]]]:
+    """Each node's execution seconds and (start, end), from the result events (LogModelResult,
+    LogTestResult, LogSnapshotResult, ...) in dbt's JSON log lines. A line that is not JSON is skipped."""
+
+    def seconds(stamp: str) -> float:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=UTC).timestamp()
+
+    nodes, spans = [], {}
+    for line in stdout.splitlines():
+        try:
+            data = json.loads(line).get("data", {})
+        except json.JSONDecodeError:
+            continue
+        info = data.get("node_info") or {}
+        if "execution_time" not in data or not info.get("node_finished_at"):
+            continue
+        nodes.append((info["unique_id"], data["execution_time"]))
+        spans[info["unique_id"]] = (seconds(info["node_started_at"]), seconds(info["node_finished_at"]))
+    return sorted(nodes, key=lambda n: -n[1]), spans
+
+
+def log_messages(stdout: str) -> str:
+    """dbt's JSON log lines as the text lines a person reads (each event's message)."""
+    lines = []
+    for line in stdout.splitlines():
+        try:
+            lines.append(json.loads(line)["info"]["msg"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def dbt_build(url: str, target: Path, *extra: str) -> Build:
+    """Time `dbt build` as the transform DAG runs it."""
     from insight_hub.orchestration.cosmos_config import PRODUCTION_DBT_ENV
     from insight_hub.warehouse import dbt_env
 
@@ -104,10 +154,11 @@ def dbt_build(url: str, target: Path, *extra: str) -> tuple[float, list[tuple[st
     out = subprocess.run(dbt_build_command(target, *extra), env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if out.returncode != 0:
-        raise SystemExit(f"dbt build {' '.join(extra)} failed:\n{out.stdout[-4000:]}")
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    nodes = sorted(((r["unique_id"], r["execution_time"]) for r in results), key=lambda n: -n[1])
-    return seconds, nodes
+        raise SystemExit(
+            f"dbt build {' '.join(extra)} failed:\n{log_messages(out.stdout)[-4000:]}\n{out.stderr[-2000:]}"
+        )
+    nodes, spans = node_results(out.stdout)
+    return Build(seconds, nodes, spans)
 
 
 def seconds_by_kind(nodes: list[tuple[str, float]]) -> dict[str, float]:
@@ -120,27 +171,19 @@ def seconds_by_kind(nodes: list[tuple[str, float]]) -> dict[str, float]:
     return kinds
 
 
-def critical_path(target: Path) -> list[tuple[str, float, float]]:
-    """The chain of nodes the last build waited on, first to last: from the node that finished last, back
-    through the predecessor (in dbt's build graph, tests included) that finished last before it, each as
-    (unique id, start, end) in seconds from the build's first node. A gap before a node is the time it
-    waited for a free thread."""
-
-    def seconds(stamp: str) -> float:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-    spans = {
-        r["unique_id"]: (seconds(r["timing"][0]["started_at"]), seconds(r["timing"][-1]["completed_at"]))
-        for r in json.loads((target / "run_results.json").read_text())["results"]
-        if r["timing"]
-    }
+def critical_path(target: Path, spans: dict[str, tuple[float, float]]) -> list[tuple[str, float, float]]:
+    """The chain of nodes a build waited on, first to last: from the node that finished last, back
+    through the predecessor (in dbt's build graph, tests included, which the build writes to
+    `target`/graph_summary.json) that finished last before it, each as (unique id, start, end) in seconds
+    from the build's first node; `spans` are the nodes' (start, end) (Build.spans). A gap before a node
+    is the time it waited for a free thread."""
     graph = json.loads((target / "graph_summary.json").read_text())["with_test_edges"]
     names = {int(index): node["name"] for index, node in graph.items()}
     predecessors: dict[str, list[str]] = {}
     for index, node in graph.items():
         for successor in node.get("succ", []):
             predecessors.setdefault(names[successor], []).append(names[int(index)])
-    first = min(start for start, _ in spans.values())
+    first = min(start for start, _ in spans.values()) if spans else 0.0
     chain = []
     node = max(spans, key=lambda n: spans[n][1]) if spans else None
     while node is not None:
@@ -181,7 +224,8 @@ def main() -> None:
     load_seconds, history_rows = timed(lambda: load_all(url, settings))
     prepare_for_dbt(url, settings)
     print("full build ...", flush=True)
-    full_seconds, full_nodes = dbt_build(url, work / "target", "--full-refresh")
+    full = dbt_build(url, work / "target", "--full-refresh")
+    full_seconds, full_nodes = full.seconds, full.nodes
     with psycopg.connect(url) as conn:
         contacts = conn.execute("select count(*) from marts.fct_contact").fetchone()[0]
         hub_customers = conn.execute("select count(*) from marts.dim_customer").fetchone()[0]
@@ -195,8 +239,9 @@ def main() -> None:
     print(f"keeping the warehouse before its daily build as {DAY_TEMPLATE_DB} ...", flush=True)
     fresh_database(DAY_TEMPLATE_DB, template="bench_hub")
     print("incremental build ...", flush=True)
-    incr_seconds, incr_nodes = dbt_build(url, work / "target")
-    chain = critical_path(work / "target")
+    incremental = dbt_build(url, work / "target")
+    incr_seconds, incr_nodes = incremental.seconds, incremental.nodes
+    chain = critical_path(work / "target", incremental.spans)
     with psycopg.connect(url) as conn:
         db_mb = conn.execute("select pg_database_size(current_database()) / 1048576.0").fetchone()[0]
 

@@ -60,14 +60,14 @@ def code_version() -> str:
 def one_run(target) -> dict:
     url, _ = fresh_database(TRIAL_DB, template=DAY_TEMPLATE_DB)
     cpu_before = machine_cpu_seconds()
-    seconds, nodes = dbt_build(url, target)
+    build = dbt_build(url, target)
     cpu = machine_cpu_seconds() - cpu_before
     return {
-        "build_seconds": round(seconds, 1),
+        "build_seconds": round(build.seconds, 1),
         "machine_cpu_seconds": round(cpu, 1),
-        "seconds_by_kind": seconds_by_kind(nodes),
-        "slowest": [[n, round(s, 2)] for n, s in nodes[:10]],
-        "critical_path": [[n, round(a, 1), round(b, 1)] for n, a, b in critical_path(target)],
+        "seconds_by_kind": seconds_by_kind(build.nodes),
+        "slowest": [[n, round(s, 2)] for n, s in build.nodes[:10]],
+        "critical_path": [[n, round(a, 1), round(b, 1)] for n, a, b in critical_path(target, build.spans)],
     }
 
 
