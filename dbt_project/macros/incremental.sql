@@ -167,6 +167,20 @@
     {%- do return(days | join(', ') if days else 'null') -%}
 {%- endmacro %}
 
+{# The dates `query` returns (one column), read when the model runs, as a table of values for a FROM clause
+   (`from {{ date_values(query) }} as listed (day)`; one null row when there is none), for the same reason
+   as date_literals; the query itself as a subquery before then (parsing, compiling, linting). #}
+{% macro date_values(query) -%}
+    {%- if not execute -%}
+        {%- do return('(' ~ query ~ ')') -%}
+    {%- endif -%}
+    {%- set days = date_literals(query) -%}
+    {%- if days == 'null' -%}
+        {%- do return('(values (null::date))') -%}
+    {%- endif -%}
+    {%- do return('(values (' ~ days.split(', ') | join('), (') ~ '))') -%}
+{%- endmacro %}
+
 {# In an incremental fact: its rows whose customer the identity models now resolve differently.
    `resolved` is the model's import of int_customer_records_resolved, keyed like the fact. That model
    writes a record's row again only when its resolution changes, so only rows it wrote since the fact's

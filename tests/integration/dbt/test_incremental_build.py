@@ -52,6 +52,7 @@ INCREMENTAL = [
     "int_customer_lifetime",
     "int_comment_theme_matches",
     "int_comment_sentiment",
+    "int_theme_weekly_mentions",
     "int_owner_daily_counts",
     "int_charter_measures",
     "int_event_signals",

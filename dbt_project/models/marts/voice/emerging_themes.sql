@@ -1,6 +1,6 @@
 {#
-  Each theme's mentions per week (survey comments and contact notes) against its trailing baseline,
-  and whether it is emerging.
+  Each theme's mentions per week (survey comments and contact notes, counted by
+  int_theme_weekly_mentions) against its trailing baseline, and whether it is emerging.
 
   The rule: a theme's weekly mentions are taken as Poisson with mean equal to its average over the
   {{ var('emerging_baseline_weeks') }} weeks before (weeks without a mention count as 0). The week is
@@ -14,11 +14,10 @@
 with mentions as (
     select
         theme_id,
-        date_trunc('week', commented_at at time zone '{{ timezone }}')::date as week_start,
-        count(*) as mentions
-    from {{ ref('int_comment_themes') }}
-    where commented_at is not null
-    group by theme_id, week_start
+        week_start,
+        mentions
+    from {{ ref('int_theme_weekly_mentions') }}
+    where mentions > 0
 ),
 
 themes as (
