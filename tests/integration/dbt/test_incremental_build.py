@@ -56,6 +56,7 @@ INCREMENTAL = [
     "int_owner_daily_counts",
     "int_charter_measures",
     "int_event_signals",
+    "int_delivery_complaints",
 ]
 
 

@@ -3,42 +3,12 @@
   defines it (delivered on or before the promised date / delivered), and the delivery complaints
   customers made about its parcels. A complaint counts against a partner when its reason is one of
   var delivery_reasons and the customer's latest order before it, placed within
-  var delivery_complaint_window_days, went with that partner.
+  var delivery_complaint_window_days, went with that partner (int_delivery_complaints, which keeps
+  each complaint's attribution between builds).
 #}
 with orders as not materialized (
     select * from {{ ref('fct_order') }}
     where delivery_partner is not null
-),
-
-contacts as (
-    select * from {{ ref('fct_contact') }}
-    where
-        is_complaint
-        and customer_id is not null
-        and reason in (select jsonb_array_elements_text('{{ var("delivery_reasons") | tojson }}'::jsonb))
-),
-
--- Each complaint's latest order, looked up by fct_order's (customer_id, ordered_at) index: a
--- complaint reads one or two of its customer's orders, not every order of the history.
-complaint_orders as (
-    select
-        c.interaction_id,
-        o.delivery_partner,
-        date_trunc('month', coalesce(o.promised_date, o.order_date))::date as delivery_month
-    from contacts as c
-    cross join lateral (
-        select
-            latest.delivery_partner,
-            latest.promised_date,
-            latest.order_date
-        from orders as latest
-        where
-            latest.customer_id = c.customer_id
-            and latest.ordered_at <= c.queued_at
-            and latest.ordered_at > c.queued_at - interval '1 day' * {{ var('delivery_complaint_window_days') }}
-        order by latest.ordered_at desc, latest.order_id desc
-        limit 1
-    ) as o
 ),
 
 complaints as (
@@ -46,7 +16,7 @@ complaints as (
         delivery_partner,
         delivery_month,
         count(*) as delivery_complaints
-    from complaint_orders
+    from {{ ref('int_delivery_complaints') }}
     group by delivery_partner, delivery_month
 ),
 
