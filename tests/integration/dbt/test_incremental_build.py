@@ -13,7 +13,7 @@ are compared row for row with a full refresh.
 
 import csv
 import shutil
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -268,6 +268,36 @@ def _late_and_corrected_contacts(history, target, first_contact_resolutions):
     return early["Call ID"], corrected["Call ID"]
 
 
+def _late_order_before_a_delivery_complaint(url, sales: Path) -> tuple[str, str, str]:
+    """An orders export (and its line) holding an order that arrives late: placed between a delivery
+    complaint and the order the complaint counts against, with another delivery partner, so the
+    complaint now counts against it. Returns (the complaint, the late order, its partner)."""
+    with psycopg.connect(url) as conn:
+        complaint, attributed, partner, ordered_at, queued_at = conn.execute(
+            "select d.interaction_id, d.order_id, d.delivery_partner, o.ordered_at, d.queued_at "
+            "from intermediate.int_delivery_complaints d join marts.fct_order o using (order_id) "
+            "where d.queued_at - o.ordered_at > interval '6 hours' order by 1 limit 1"
+        ).fetchone()
+        other_partner = conn.execute(
+            "select min(delivery_partner) from marts.fct_order where delivery_partner <> %s", (partner,)
+        ).fetchone()[0]
+    rows = [r for f in sorted(sales.glob("orders_*.csv")) for r in csv.DictReader(f.open(newline=""))]
+    late = dict(next(r for r in rows if r["order_id"] == attributed))
+    # Halfway between the two, far enough from both that the export's time zone cannot reorder them.
+    placed = ordered_at + (queued_at - ordered_at) / 2
+    late.update(order_id="SO9999901", order_date=placed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                carrier=other_partner)  # fmt: skip
+    with (sales / "orders_zz_late.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerow(late)
+    with (sales / "order_lines_zz_late.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["order_id", "line_no", "sku", "qty", "unit_price"])
+        writer.writerow(["SO9999901", 1, "SKU0001", 1, late["order_total"]])
+    return complaint, "SO9999901", other_partner
+
+
 def _two_days_after(timestamp: str) -> str:
     return (date.fromisoformat(timestamp[:10]) + timedelta(days=2)).isoformat()
 
@@ -305,6 +335,9 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
         landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
     )
     judged_before = _comment_judgements(fresh_db, corrected_id)
+    complaint_id, late_order, late_partner = _late_order_before_a_delivery_complaint(
+        fresh_db, landing / "sales"
+    )
     # Only the build may analyse fct_contact from here on: the server's autovacuum would analyse it whole at
     # a moment it picks (seen once), and the comparison below would then say nothing about the build.
     with psycopg.connect(fresh_db, autocommit=True) as conn:
@@ -356,6 +389,13 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     # The withdrawn note's sentiment and themes are gone.
     assert judged_before[0] == 1
     assert _comment_judgements(fresh_db, corrected_id) == (0, 0)
+    # The delivery complaint now counts against the late order's partner (found through the order, not the
+    # complaint, which the new day did not rewrite).
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute(
+            "select order_id, delivery_partner from intermediate.int_delivery_complaints where interaction_id = %s",
+            (complaint_id,),
+        ).fetchone() == (late_order, late_partner)
 
     with psycopg.connect(fresh_db) as conn:
         contacts = conn.execute("select count(*) from marts.fct_contact").fetchone()[0]
