@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import logging
 import os
 import sys
@@ -47,6 +48,18 @@ def _output_to(log_file: Path) -> Iterator[None]:
             os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
+
+
+def keep_out_of_collections() -> None:
+    """Leave every object alive now out of Python's cyclic garbage collections from here on.
+
+    This process keeps what it loads (Airflow, cosmos and dbt, the parsed DAGs, each finished DAG run's
+    objects) until it exits after the last DAG, yet every full collection walked all of it again: 14 full
+    collections of 0.3-0.5 s each, 3.0 s of a 26.5 s `insight-hub run` with nothing new to load (timed
+    with gc.callbacks, a one-off). `gc.freeze()` moves the objects alive now into the permanent
+    generation, which collections skip; what is created later is collected as before. Objects frozen and
+    later dropped are freed by reference counting, or at exit if they sit in a cycle."""
+    gc.freeze()
 
 
 def migrate(log_dir: Path) -> None:
@@ -91,6 +104,7 @@ def run_dags(dag_ids: list[str], logical_date: str, log_dir: Path, report) -> bo
         # What `airflow dags test <dag_id> <logical_date>` does; an unknown DAG raises, naming it.
         if not dags:
             dags.update(parse_dags())
+        keep_out_of_collections()  # what the DAGs so far left alive
         if dag_id not in dags:
             raise LookupError(
                 f"Dag {dag_id!r} could not be found; either it does not exist or it failed to parse."
@@ -123,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.migrate:
         migrate(args.log_dir)
         print("migrated", file=status)
+    keep_out_of_collections()  # the modules imported so far
     if args.wait_for_manifest and not sys.stdin.readline():
         print("no manifest: stdin closed before the caller said it was written; no DAG run", file=sys.stderr)
         return 1
