@@ -51,12 +51,17 @@
 {# In int_event_signals' incremental build: whether its rows were computed under other rules or function
    leads (or there are none), so that every signal is recomputed. #}
 {% macro event_signal_rules_changed() -%}
+    {%- do return(rules_fingerprint_changed(event_signal_rules_fingerprint())) -%}
+{%- endmacro %}
+
+{# Whether the model's stored rows carry another rules_fingerprint than `fingerprint` (SQL), or there are
+   none: read when the model runs (false before then). #}
+{% macro rules_fingerprint_changed(fingerprint) -%}
     {%- if not execute -%}
         {%- do return(false) -%}
     {%- endif -%}
     {%- set query -%}
-        select coalesce((select t.rules_fingerprint from {{ this }} as t limit 1), '')
-            <> ({{ event_signal_rules_fingerprint() }})
+        select coalesce((select t.rules_fingerprint from {{ this }} as t limit 1), '') <> ({{ fingerprint }})
     {%- endset -%}
     {%- do return(run_query(query).columns[0].values()[0]) -%}
 {%- endmacro %}

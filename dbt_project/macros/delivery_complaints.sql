@@ -9,14 +9,7 @@
 {# In int_delivery_complaints' incremental build: whether its rows were attributed under other vars (or
    there are none), so that every complaint is attributed again. #}
 {% macro delivery_attribution_changed() -%}
-    {%- if not execute -%}
-        {%- do return(false) -%}
-    {%- endif -%}
-    {%- set query -%}
-        select coalesce((select t.rules_fingerprint from {{ this }} as t limit 1), '')
-            <> {{ delivery_attribution_fingerprint() }}
-    {%- endset -%}
-    {%- do return(run_query(query).columns[0].values()[0]) -%}
+    {%- do return(rules_fingerprint_changed(delivery_attribution_fingerprint())) -%}
 {%- endmacro %}
 
 {# int_delivery_complaints' pre-hooks. The complaints a build attributes again, as the temporary table
