@@ -10,7 +10,8 @@ model, snapshot and data test, without the unit tests (PRODUCTION_DBT_ENV). The 
 of each build, its nodes' time summed by kind (models, data tests, unit tests, snapshots), and the chain of
 nodes the daily build waited on (its critical path) come from the result events dbt logs as JSON and the
 build graph dbt writes to its target folder (graph_summary.json). Each build runs with the flags the
-transform DAG's build runs with (PRODUCER_FLAGS): dbt writes no manifest or run results at its end. Results are appended to bench/results/hub.json.
+transform DAG's build runs with (producer_flags): dbt writes no manifest or run results at its end.
+Results are appended to bench/results/hub.json.
 
 The warehouse as it stands just before the daily build is kept as the template database `bench_hub_day`
 (a copy on the same server), so `make bench-hub-day` can time that daily build again and again, each
@@ -65,17 +66,20 @@ def load_all(url: str, settings) -> dict:
     return {summary.entity: summary.rows_read for summary in load_all_entities(url, settings=settings)}
 
 
-# The flags the transform DAG's `dbt build` runs with (cosmos' watcher producer, with the project's
-# dbt_cmd_flags): no manifest.json or run_results.json written at the end, the nodes' results reported as
-# JSON log events on stdout. The benchmark times that same command and reads the same events.
-PRODUCER_FLAGS = ("--log-format", "json", "--no-write-json")
+def producer_flags() -> list[str]:
+    """The flags the transform DAG's `dbt build` runs with: the project's (PRODUCTION_DBT_FLAGS: no
+    manifest.json or run_results.json written at the end) and the JSON log events cosmos' watcher producer
+    asks for on stdout. The benchmark times that same command and reads the same events."""
+    from insight_hub.orchestration.cosmos_config import PRODUCTION_DBT_FLAGS
+
+    return ["--log-format", "json", *PRODUCTION_DBT_FLAGS]
 
 
 def dbt_build_command(target: Path, *extra: str) -> list[str]:
     """`dbt build` of the product's project as the transform DAG runs it, compiling into `target`."""
     from insight_hub.orchestration.cosmos_config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
-    return [str(DBT_EXECUTABLE), "--no-use-colors", "build", *PRODUCER_FLAGS, *extra, "--project-dir",
+    return [str(DBT_EXECUTABLE), "--no-use-colors", "build", *producer_flags(), *extra, "--project-dir",
             str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]  # fmt: skip
 
 

@@ -160,25 +160,28 @@
     {%- if not execute -%}
         {%- do return(query) -%}
     {%- endif -%}
-    {%- set days = [] -%}
-    {%- for day in run_query(query ~ ' order by 1').columns[0].values() -%}
-        {%- do days.append("'" ~ day ~ "'::date") -%}
-    {%- endfor -%}
+    {%- set days = dates_read(query) -%}
     {%- do return(days | join(', ') if days else 'null') -%}
 {%- endmacro %}
 
-{# The dates `query` returns (one column), read when the model runs, as a table of values for a FROM clause
-   (`from {{ date_values(query) }} as listed (day)`; one null row when there is none), for the same reason
-   as date_literals; the query itself as a subquery before then (parsing, compiling, linting). #}
+{# The same dates as a table of values for a FROM clause (`from {{ date_values(query) }} as listed (day)`;
+   one null row when there is none); the query itself as a subquery before then (parsing, compiling,
+   linting). #}
 {% macro date_values(query) -%}
     {%- if not execute -%}
         {%- do return('(' ~ query ~ ')') -%}
     {%- endif -%}
-    {%- set days = date_literals(query) -%}
-    {%- if days == 'null' -%}
-        {%- do return('(values (null::date))') -%}
-    {%- endif -%}
-    {%- do return('(values (' ~ days.split(', ') | join('), (') ~ '))') -%}
+    {%- set days = dates_read(query) or ['null::date'] -%}
+    {%- do return('(values (' ~ days | join('), (') ~ '))') -%}
+{%- endmacro %}
+
+{# The dates `query` returns, in order, each as a date literal. #}
+{% macro dates_read(query) -%}
+    {%- set days = [] -%}
+    {%- for day in run_query(query ~ ' order by 1').columns[0].values() -%}
+        {%- do days.append("'" ~ day ~ "'::date") -%}
+    {%- endfor -%}
+    {%- do return(days) -%}
 {%- endmacro %}
 
 {# In an incremental fact: its rows whose customer the identity models now resolve differently.

@@ -8,7 +8,7 @@ import sys
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from hub import PRODUCER_FLAGS, critical_path, dbt_build_command, node_results  # noqa: E402
+from hub import critical_path, dbt_build_command, node_results  # noqa: E402
 
 
 def _event(name: str, unique_id: str, start: str, end: str, execution_time: float) -> str:
@@ -71,9 +71,10 @@ def test_the_build_runs_with_the_transform_dags_flags(tmp_path):
     from insight_hub.orchestration.cosmos_config import dbt_task_group_kwargs
 
     command = dbt_build_command(tmp_path, "--full-refresh")
-    assert command[2:6] == ["build", *PRODUCER_FLAGS]
-    # The transform DAG's build writes no JSON artifacts either.
-    assert "--no-write-json" in dbt_task_group_kwargs()["operator_args"]["dbt_cmd_flags"]
+    # The flags the DAG's dbt build is given, and the JSON log events cosmos' producer reads.
+    dag_flags = dbt_task_group_kwargs()["operator_args"]["dbt_cmd_flags"]
+    assert "--no-write-json" in dag_flags
+    assert command[2 : 5 + len(dag_flags)] == ["build", "--log-format", "json", *dag_flags]
 
 
 def _write_graph(target, edges: dict[str, list[str]]) -> None:

@@ -16,6 +16,9 @@ DBT_THREADS = 4
 # and each one delays its model. Every `dbt build` of `make test` runs them, where a change to a formula
 # is checked. dbt reads the variable only in the commands that take the option.
 PRODUCTION_DBT_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+# No manifest.json or run_results.json written: the manifest is the one built ahead of time, and the
+# results reach Airflow from dbt's log events (cosmos' watcher producer adds `--log-format json`).
+PRODUCTION_DBT_FLAGS = ["--no-write-json"]
 
 
 def dbt_task_group_kwargs() -> dict:
@@ -59,9 +62,7 @@ def dbt_task_group_kwargs() -> dict:
         ),
         "operator_args": {
             "install_deps": False,
-            # No manifest.json or run_results.json written: the manifest is the one built ahead of time,
-            # and the results reach Airflow from dbt's log events.
-            "dbt_cmd_flags": ["--no-write-json"],
+            "dbt_cmd_flags": PRODUCTION_DBT_FLAGS,
             "env": PRODUCTION_DBT_ENV,
         },
     }
