@@ -12,10 +12,14 @@ DAY_FILE = re.compile(r"^(?P<stem>.+)_(?P<day>\d{4}-\d{2}-\d{2})(?P<ext>\.[a-z.]
 def land_history_and_last_day(
     generated: Path, history: Path, last_day: Path, *, merge: bool = False, days: int = 1
 ) -> None:
-    """Copy the exports under `generated` to `history`, except each dated feed's newest file (its newest
-    `days` files), which go to `last_day` (same relative path). With `merge`, a feed's history files become one
-    `<stem>_history<ext>` (a CSV header kept once), so a large history loads as one batch per entity.
-    Undated files (reference lists such as agents.csv) go to `history` as they are."""
+    """Copy the exports under `generated` to `history`, except the files of the last `days` calendar days,
+    which go to `last_day` (same relative path). The last day is the newest day every dated feed has a file
+    for: a feed that trails the others (survey responses come up to a day or two after their contact) has
+    files dated after it, and those are not landed at all, as they would arrive on later days. So the
+    last day brings every feed's records of that day, and moves the hub's as-of date as a real day does.
+    With `merge`, a feed's history files become one `<stem>_history<ext>` (a CSV header kept once), so a
+    large history loads as one batch per entity. Undated files (reference lists such as agents.csv) go to
+    `history` as they are."""
     for folder in (history, last_day):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -29,9 +33,15 @@ def land_history_and_last_day(
             _copy(path, history / rel)
         else:
             feeds.setdefault((rel.parent, match["stem"], match["ext"]), []).append((match["day"], path))
+    if not feeds:
+        return
+    last = min(max(day for day, _ in files) for files in feeds.values())
+    landed_days = sorted({day for files in feeds.values() for day, _ in files if day <= last})
+    first_new = landed_days[-days]
     for (folder, stem, ext), files in feeds.items():
         files.sort()
-        older, newest = files[:-days], files[-days:]
+        older = [f for f in files if f[0] < first_new]
+        newest = [f for f in files if first_new <= f[0] <= last]
         for _, path in newest:
             _copy(path, last_day / folder / path.name)
         if not merge:
