@@ -4,22 +4,25 @@
   coarser grain (a rate of rates would be wrong). Occupancy needs agent state data, which no
   source provides yet, so it is not here.
 
-  Incremental: a build recomputes every day on which fct_contact rebuilt a contact since the last build.
+  Incremental: a build recomputes the cells of the contacts fct_contact rebuilt since the last build, and
+  the whole day of any of them loaded since (it may have left another cell); the pre-hooks in
+  macros/contact_centre_cells.sql choose and delete them.
 #}
 {{
     config(
         materialized='incremental',
-        unique_key='contact_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
+        pre_hook=["{{ contact_cells_rebuilt() }}", "{{ delete_contact_cells_rebuilt() }}"],
         indexes=[{'columns': ['contact_date']}, {'columns': ['built_at']}],
     )
 }}
 with contacts as (
-    select * from {{ ref('fct_contact') }}
+    select c.* from {{ ref('fct_contact') }} as c
     where
-        is_offered
+        c.is_offered
         {% if is_incremental() %}
-            and contact_date in ({{ days_rebuilt(ref('fct_contact'), 'contact_date') }})
+            and c.contact_date in ({{ days_rebuilt(ref('fct_contact'), 'contact_date') }})
+            and {{ in_contact_cells_rebuilt('c') }}
         {% endif %}
 ),
 

@@ -1,0 +1,89 @@
+{# contact_centre_daily's pre-hooks. The cells (day, queue, channel, agent) a build recomputes, as the
+   temporary table contact_cells_rebuilt (contact_date, queue, channel, agent_id, is_whole_day), from the
+   contacts fct_contact wrote since this mart's last build:
+   - a contact loaded since then (new, corrected, erased) may have moved from another cell, or left one
+     the table no longer shows: its whole day is recomputed (one row, is_whole_day, null cell);
+   - any other contact was written again with the same interaction, so in the same cell (its customer,
+     repeat or first-contact flags changed: identity resolution, a later contact in the repeat window):
+     only its cell is recomputed.
+   "Loaded since then" is read against the newest load among the contacts fct_contact had not written
+   again since: no newer than the newest load this mart counted, so a doubtful contact counts as loaded
+   and recomputes its day. Both parts are found through fct_contact's built_at and loaded_at indexes. #}
+{% macro contact_cells_rebuilt() -%}
+    {%- if is_incremental() %}
+        {%- set since = high_water('built_at') %}
+        create temporary table contact_cells_rebuilt on commit drop as
+        with rebuilt as (
+            select
+                c.contact_date,
+                c.queue,
+                c.channel,
+                c.agent_id,
+                c.loaded_at > coalesce((
+                    select k.loaded_at from {{ ref('fct_contact') }} as k
+                    where k.built_at <= {{ since }}
+                    order by k.loaded_at desc
+                    limit 1
+                ), '-infinity') as is_loaded
+            from {{ ref('fct_contact') }} as c
+            where c.built_at > {{ since }}
+        ),
+
+        whole_days as (
+            select distinct contact_date from rebuilt
+            where is_loaded
+        )
+
+        select
+            contact_date,
+            null::text as queue,
+            null::text as channel,
+            null::text as agent_id,
+            true as is_whole_day
+        from whole_days
+        union all
+        select distinct
+            r.contact_date,
+            r.queue,
+            r.channel,
+            r.agent_id,
+            false as is_whole_day
+        from rebuilt as r
+        where r.contact_date not in (select w.contact_date from whole_days as w);
+        analyze contact_cells_rebuilt
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_contact_cells_rebuilt() -%}
+    {%- if is_incremental() %}
+        delete from {{ this }} as t
+        using contact_cells_rebuilt as r
+        where
+            t.contact_date = r.contact_date
+            and (
+                r.is_whole_day
+                or (
+                    t.queue is not distinct from r.queue
+                    and t.channel is not distinct from r.channel
+                    and t.agent_id is not distinct from r.agent_id
+                )
+            )
+    {%- endif %}
+{%- endmacro %}
+
+{# In contact_centre_daily's incremental build: whether contact `c` falls in a cell contact_cells_rebuilt lists. #}
+{% macro in_contact_cells_rebuilt(c) -%}
+    exists (
+        select 1 from contact_cells_rebuilt as r
+        where
+            r.contact_date = {{ c }}.contact_date
+            and (
+                r.is_whole_day
+                or (
+                    r.queue is not distinct from {{ c }}.queue
+                    and r.channel is not distinct from {{ c }}.channel
+                    and r.agent_id is not distinct from {{ c }}.agent_id
+                )
+            )
+    )
+{%- endmacro %}
