@@ -1,8 +1,8 @@
 {# contact_centre_daily's pre-hooks. The cells (day, queue, channel, agent) a build recomputes, as the
-   temporary table contact_cells_rebuilt (contact_date, queue, channel, agent_id, is_whole_day), from the
+   temporary table contact_cells_rebuilt (contact_date, cell, is_whole_day), from the
    contacts fct_contact wrote since this mart's last build:
    - a contact loaded since then (new, corrected, erased) may have moved from another cell, or left one
-     the table no longer shows: its whole day is recomputed (one row, is_whole_day, null cell);
+     the table no longer shows: its whole day is recomputed (one row, is_whole_day, no cell);
    - any other contact was written again with the same interaction, so in the same cell (its customer,
      repeat or first-contact flags changed: identity resolution, a later contact in the repeat window):
      only its cell is recomputed.
@@ -36,17 +36,13 @@
 
         select
             contact_date,
-            null::text as queue,
-            null::text as channel,
-            null::text as agent_id,
+            null::text as cell,
             true as is_whole_day
         from whole_days
         union all
         select distinct
             r.contact_date,
-            r.queue,
-            r.channel,
-            r.agent_id,
+            {{ contact_cell('r') }} as cell,
             false as is_whole_day
         from rebuilt as r
         where r.contact_date not in (select w.contact_date from whole_days as w);
@@ -54,36 +50,26 @@
     {%- endif %}
 {%- endmacro %}
 
+{# A contact_centre_daily cell (day, queue, channel, agent) of the row `alias`, as one value to match by
+   hashing: the row's text form, in which a null agent and an empty one differ. #}
+{% macro contact_cell(alias) -%}
+    row({{ alias }}.contact_date, {{ alias }}.queue, {{ alias }}.channel, {{ alias }}.agent_id)::text
+{%- endmacro %}
+
 {% macro delete_contact_cells_rebuilt() -%}
     {%- if is_incremental() %}
         delete from {{ this }} as t
-        using contact_cells_rebuilt as r
         where
-            t.contact_date = r.contact_date
-            and (
-                r.is_whole_day
-                or (
-                    t.queue is not distinct from r.queue
-                    and t.channel is not distinct from r.channel
-                    and t.agent_id is not distinct from r.agent_id
-                )
-            )
+            t.contact_date = any(array(select distinct r.contact_date from contact_cells_rebuilt as r))
+            and {{ in_contact_cells_rebuilt('t') }}
     {%- endif %}
 {%- endmacro %}
 
-{# In contact_centre_daily's incremental build: whether contact `c` falls in a cell contact_cells_rebuilt lists. #}
-{% macro in_contact_cells_rebuilt(c) -%}
-    exists (
-        select 1 from contact_cells_rebuilt as r
-        where
-            r.contact_date = {{ c }}.contact_date
-            and (
-                r.is_whole_day
-                or (
-                    r.queue is not distinct from {{ c }}.queue
-                    and r.channel is not distinct from {{ c }}.channel
-                    and r.agent_id is not distinct from {{ c }}.agent_id
-                )
-            )
+{# In contact_centre_daily's incremental build: whether the row `alias` (a contact, or a row of the mart)
+   falls in a day or a cell contact_cells_rebuilt lists. #}
+{% macro in_contact_cells_rebuilt(alias) -%}
+    (
+        {{ alias }}.contact_date in (select r.contact_date from contact_cells_rebuilt as r where r.is_whole_day)
+        or {{ contact_cell(alias) }} in (select r.cell from contact_cells_rebuilt as r where not r.is_whole_day)
     )
 {%- endmacro %}

@@ -2,8 +2,8 @@
 
 The demo history is loaded and built; then one more day lands together with a late contact (two days
 after an early contact of the same customer, about the same reason, so the early one stops being a
-first-contact resolution and becomes a repeat), a corrected contact (the same id, a new outcome and its
-note withdrawn), and a
+first-contact resolution and becomes a repeat), a corrected contact (the same id, a new outcome, another
+agent, so another contact_centre_daily cell, and its note withdrawn), and a
 CRM export in which a guest's e-mail now belongs to an account, another contact's e-mail changed and an
 account moved to another relationship owner (whose whole history in manager_kpis then changes), and a
 team lead who now leads a second queue (their whole history changes too).
@@ -248,7 +248,7 @@ def _resolved_by_email(url, email):
 
 def _late_and_corrected_contacts(history, target, first_contact_resolutions):
     """A calls export holding a late repeat of an early first-contact resolution, and a correction of
-    another that has a note: a new outcome, and the note withdrawn. Returns their ids."""
+    another that has a note: a new outcome, another agent, and the note withdrawn. Returns their ids."""
     files = sorted((history / "contact_centre").glob("calls_*.csv"))
     with files[1].open(newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -261,6 +261,9 @@ def _late_and_corrected_contacts(history, target, first_contact_resolutions):
         late[column] = early[column].replace(early["Queue Start"][:10], _two_days_after(early["Queue Start"]))
     corrected["Outcome"] = "unresolved"
     corrected["Notes"] = ""
+    # Handled by another agent: the contact moves to another contact_centre_daily cell, and the old one
+    # must lose it.
+    corrected["Agent"] = next(r["Agent"] for r in rows if r["Agent"] and r["Agent"] != corrected["Agent"])
     with target.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
