@@ -8,6 +8,7 @@ build must then hold exactly what a full refresh computes.
 """
 
 import shutil
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -54,8 +55,42 @@ def _crossing(url: str, earlier: str, later: str) -> dict[str, int]:
         )
 
 
+def _shifted_crossing(url: str, earlier: str, later: str, built: datetime) -> dict[str, int]:
+    """What crossed a window edge for the customers no fact was written for since `built`: the ones the
+    incremental build shifts (their window counts less what left them) instead of recomputing."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            """with written as (
+                   select customer_id from marts.fct_contact where built_at > %(b)s
+                   union select customer_id from marts.fct_order where built_at > %(b)s
+                   union select customer_id from marts.fct_survey_response where built_at > %(b)s
+                   union select previous_customer_id from intermediate.int_customer_records_resolved
+                   where built_at > %(b)s
+               ),
+               contacts as (
+                   select * from marts.fct_contact
+                   where contact_date > %(e)s::date - 30 and contact_date <= %(l)s::date - 30
+                     and customer_id not in (select customer_id from written where customer_id is not null)
+               ),
+               orders as (
+                   select * from marts.fct_order
+                   where customer_id not in (select customer_id from written where customer_id is not null)
+                     and net_revenue > 0
+               )
+               select
+                   (select count(*) from contacts where is_complaint),
+                   (select count(*) from contacts where is_followed_by_repeat),
+                   (select count(*) from orders
+                    where order_date > %(e)s::date - 90 and order_date <= %(l)s::date - 90),
+                   (select count(*) from orders
+                    where order_date > %(e)s::date - 180 and order_date <= %(l)s::date - 180)""",
+            {"e": earlier, "l": later, "b": built},
+        ).fetchone()
+    return dict(zip(("complaints_30", "repeats_30", "revenue_90", "revenue_180"), row, strict=True))
+
+
 def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp_path):
-    generate(tmp_path / "gen", DemoConfig(customers=150, days=190, seed=23))
+    generate(tmp_path / "gen", DemoConfig(customers=400, days=190, seed=23))
     landing, last_days = tmp_path / "landing", tmp_path / "last_days"
     land_history_and_last_day(tmp_path / "gen", landing, last_days, merge=True, days=3)
     settings = make_settings(
@@ -68,6 +103,7 @@ def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp
     with psycopg.connect(fresh_db) as conn:
         earlier = conn.execute("select max(as_of_date)::text from marts.customer_360").fetchone()[0]
         customers = conn.execute("select count(*) from intermediate.int_customer_lifetime").fetchone()[0]
+        built = conn.execute("select max(built_at) from intermediate.int_customer_lifetime").fetchone()[0]
 
     shutil.copytree(last_days, landing, dirs_exist_ok=True)
     load_all_entities(fresh_db, settings=settings)
@@ -84,6 +120,10 @@ def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp
 
     # The as-of date moved three days, and each window lost the facts of those days.
     assert (later > earlier) and all(n > 0 for n in _crossing(fresh_db, earlier, later).values())
+    # Among them, customers with no new fact: complaints, repeats and revenue left their windows.
+    assert all(n > 0 for n in _shifted_crossing(fresh_db, earlier, later, built).values()), _shifted_crossing(
+        fresh_db, earlier, later, built
+    )
     # The incremental build took its windows from the stored as-of date, and rewrote some customers only.
     compiled = next((tmp_path / "t" / "compiled").rglob("int_customer_lifetime.sql")).read_text()
     assert f"'{later}'::date" in compiled and f"'{earlier}'::date" in compiled
