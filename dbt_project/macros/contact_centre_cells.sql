@@ -8,10 +8,14 @@
      only its cell is recomputed.
    "Loaded since then" is read against the newest load among the contacts fct_contact had not written
    again since: no newer than the newest load this mart counted, so a doubtful contact counts as loaded
-   and recomputes its day. Both parts are found through fct_contact's built_at and loaded_at indexes. #}
+   and recomputes its day (newest_value: PostgreSQL reads that max backwards along the loaded_at index).
+   The rebuilt contacts are found through fct_contact's built_at index. #}
 {% macro contact_cells_rebuilt() -%}
     {%- if is_incremental() %}
         {%- set since = high_water('built_at') %}
+        {%- set counted_loads = newest_value(
+            ref('fct_contact'), 'loaded_at', where='previous.built_at <= ' ~ since, default="'-infinity'"
+        ) %}
         create temporary table contact_cells_rebuilt on commit drop as
         with rebuilt as (
             select
@@ -19,12 +23,7 @@
                 c.queue,
                 c.channel,
                 c.agent_id,
-                c.loaded_at > coalesce((
-                    select k.loaded_at from {{ ref('fct_contact') }} as k
-                    where k.built_at <= {{ since }}
-                    order by k.loaded_at desc
-                    limit 1
-                ), '-infinity') as is_loaded
+                c.loaded_at > {{ counted_loads }} as is_loaded
             from {{ ref('fct_contact') }} as c
             where c.built_at > {{ since }}
         ),

@@ -60,3 +60,11 @@ def test_several_days_and_a_merged_history(tmp_path):
     assert (
         tmp_path / "history" / "contact_centre" / "calls_history.csv"
     ).read_text() == "call_id\n2026-06-14-call\n"
+
+
+def test_more_days_than_the_feeds_hold_lands_them_all_as_days(tmp_path):
+    write_feeds(tmp_path / "gen")
+    land_history_and_last_day(tmp_path / "gen", tmp_path / "history", tmp_path / "days", days=10)
+
+    assert len(relative_files(tmp_path / "days")) == 6  # three days of calls and of responses
+    assert relative_files(tmp_path / "history") == ["contact_centre/agents.csv"]

@@ -37,7 +37,7 @@ def land_history_and_last_day(
         return
     last = min(max(day for day, _ in files) for files in feeds.values())
     landed_days = sorted({day for files in feeds.values() for day, _ in files if day <= last})
-    first_new = landed_days[-days]
+    first_new = landed_days[max(0, len(landed_days) - days)]  # more days asked than there are: all of them
     for (folder, stem, ext), files in feeds.items():
         files.sort()
         older = [f for f in files if f[0] < first_new]
