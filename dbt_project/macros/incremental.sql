@@ -219,11 +219,16 @@
     rebuilt_period_days as (
         select
             period_type,
-            generate_series(
-                period_start, period_start + ('1 ' || period_type)::interval - interval '1 day', interval '1 day'
-            )::date as rebuilt_day
+            {{ days_of_period('period_type', 'period_start') }} as rebuilt_day
         from rebuilt_periods
     ),
+{%- endmacro %}
+
+{# Set-returning: every day of the period (a 'week' or 'month' period_type) that starts on period_start. #}
+{% macro days_of_period(period_type, period_start) -%}
+    generate_series(
+        {{ period_start }}, {{ period_start }} + ('1 ' || {{ period_type }})::interval - interval '1 day', interval '1 day'
+    )::date
 {%- endmacro %}
 
 {# The days of the periods a model incremental by period recomputes (rebuilt_period_days), as date values

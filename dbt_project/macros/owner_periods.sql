@@ -2,12 +2,103 @@
    manager_kpis by (owner, period). Before an incremental build, their hooks, in the build's own
    transaction, list what the build recomputes in a temporary table and delete those rows; the model
    then computes exactly them again (in_owner_periods_rebuilt and owner_facts_rebuilt below):
-   - every owner's days that hold a fact row (contact, survey response, order) written since
-     int_owner_daily_counts' last build (new, reloaded and re-resolved facts all get a new built_at),
-     and the weeks and months of the days int_owner_daily_counts rewrote since manager_kpis' last build;
+   - every owner's days that hold a fact row (contact, survey response, order) loaded since the model's
+     last build: a reloaded fact may have left another owner's scope, and what it held before is gone;
+   - the (owner, day) pairs of the facts rewritten since without a load (a customer resolved again, a
+     repeat flag a later contact changed): the day, queue and channel of such a fact stay as they were,
+     so only the owners who see every fact (heads of service) or a queue's facts (team leads) and the
+     relationship owners of its customer before and after can count it differently (owner_days_changed);
+   - for manager_kpis also the (owner, day) rows int_owner_daily_counts rewrote since its last build;
    - every day (or period) of an owner whose scope fingerprint (int_owner_scopes) is new, changed or gone.
-   A row of the table is a day or period (owner_id null: every owner) or an owner (every day or period).
+   A row of the table is a day or period (owner_id null: every owner), an owner (day or period null:
+   every one) or both (that owner on that day or period).
    A pair that now counts nothing is deleted and not written again, as a full refresh would leave it. #}
+
+{# CTEs ending in owner_days_changed (owner_id, fact_day; owner_id null for every owner): the pairs whose
+   counts the facts written after `since` (a SQL expression) may have changed, as listed above. #}
+{% macro owner_days_changed(since) -%}
+    facts_written as (
+        select
+            f.contact_date as fact_day,
+            f.loaded_at > {{ since }} as is_loaded,
+            f.customer_id,
+            'interaction' as record_type,
+            f.interaction_id as record_id
+        from {{ ref('fct_contact') }} as f
+        where f.built_at > {{ since }}
+        union all
+        select
+            f.response_date,
+            f.loaded_at > {{ since }},
+            f.customer_id,
+            'response',
+            f.response_id
+        from {{ ref('fct_survey_response') }} as f
+        where f.built_at > {{ since }}
+        union all
+        select
+            f.promised_date,
+            f.loaded_at > {{ since }},
+            f.customer_id,
+            'order',
+            f.order_id
+        from {{ ref('fct_order') }} as f
+        where f.built_at > {{ since }} and f.promised_date is not null
+    ),
+
+    -- The customer a record resolved to before it was resolved again since.
+    previous_customers as (
+        select
+            r.record_type,
+            r.record_id,
+            r.previous_customer_id as customer_id
+        from {{ ref('int_customer_records_resolved') }} as r
+        where r.built_at > {{ since }} and r.previous_customer_id is not null
+    ),
+
+    -- A response counts for the lead of the queue of the contact it answers, which a reloaded contact can
+    -- change without the response being loaded again: every team lead is listed with the heads.
+    owners_of_every_day as (
+        select o.owner_id from {{ ref('dim_owner') }} as o
+        where o.role = 'head_of_service'
+        union
+        select q.owner_id from {{ ref('stg_ops__owner_queues') }} as q
+    ),
+
+    customer_owners as (
+        {{ owned_customers() }}
+    ),
+
+    owner_days_changed as (
+        select
+            null::text as owner_id,
+            fact_day
+        from facts_written
+        where is_loaded
+        union
+        select
+            o.owner_id,
+            f.fact_day
+        from facts_written as f
+        cross join owners_of_every_day as o
+        where not f.is_loaded
+        union
+        select
+            o.owner_id,
+            f.fact_day
+        from facts_written as f
+        inner join customer_owners as o on f.customer_id = o.customer_id
+        where not f.is_loaded
+        union
+        select
+            o.owner_id,
+            f.fact_day
+        from facts_written as f
+        inner join previous_customers as p on f.record_type = p.record_type and f.record_id = p.record_id
+        inner join customer_owners as o on p.customer_id = o.customer_id
+        where not f.is_loaded
+    ),
+{%- endmacro %}
 
 {# The owners whose scope fingerprint differs from the one the model's rows were built with. #}
 {% macro owners_with_changed_scope() -%}
@@ -35,14 +126,18 @@
 {% macro owner_days_rebuilt() -%}
     {%- if is_incremental() %}
         create temporary table owner_days_rebuilt on commit drop as
-        with {{ fact_days_built_since_last_build() }}
+        with last_build as (
+            select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
+        ),
+
+        {{ owner_days_changed('(select l.built_at from last_build as l)') }}
 
         {{ owners_with_changed_scope() }}
 
-        select distinct
-            null::text as owner_id,
+        select
+            owner_id,
             fact_day
-        from fact_days
+        from owner_days_changed
         union all
         select distinct
             owner_id,
@@ -56,7 +151,11 @@
         delete from {{ this }} as t
         where
             t.fact_day in (select r.fact_day from owner_days_rebuilt as r where r.owner_id is null)
-            or t.owner_id in (select r.owner_id from owner_days_rebuilt as r where r.owner_id is not null)
+            or t.owner_id in (select r.owner_id from owner_days_rebuilt as r where r.fact_day is null)
+            or (t.owner_id, t.fact_day) in (
+                select r.owner_id, r.fact_day from owner_days_rebuilt as r
+                where r.owner_id is not null and r.fact_day is not null
+            )
     {%- endif %}
 {%- endmacro %}
 
@@ -67,18 +166,28 @@
             select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
         ),
 
-        fact_days as (
-            select distinct d.fact_day from {{ ref('int_owner_daily_counts') }} as d
+        {{ owner_days_changed('(select l.built_at from last_build as l)') }}
+
+        days_counted as (
+            select
+                owner_id,
+                fact_day
+            from owner_days_changed
+            union
+            select
+                d.owner_id,
+                d.fact_day
+            from {{ ref('int_owner_daily_counts') }} as d
             where d.built_at > (select l.built_at from last_build as l)
         ),
 
         {{ owners_with_changed_scope() }}
 
         select distinct
-            null::text as owner_id,
+            d.owner_id,
             p.period_type,
             date_trunc(p.period_type, d.fact_day)::date as period_start
-        from fact_days as d
+        from days_counted as d
         cross join (values ('week'), ('month')) as p (period_type)
         union all
         select distinct
@@ -97,34 +206,41 @@
                 select r.period_type, r.period_start from owner_periods_rebuilt as r where r.owner_id is null
             )
             or t.owner_id in (
-                select r.owner_id from owner_periods_rebuilt as r where r.owner_id is not null
+                select r.owner_id from owner_periods_rebuilt as r where r.period_type is null
+            )
+            or (t.owner_id, t.period_type, t.period_start) in (
+                select r.owner_id, r.period_type, r.period_start from owner_periods_rebuilt as r
+                where r.owner_id is not null and r.period_type is not null
             )
     {%- endif %}
 {%- endmacro %}
 
 {# In an incremental build of either model: true for a row (its owner and its day) that falls in a
-   rebuilt owner or day, so only those are scanned and aggregated; every row in a full build. The model
-   defines rebuilt_days (rebuilt_day) and rebuilt_owners (owner_id) from its hook's table. #}
+   rebuilt day, owner or (owner, day) pair, so only those are scanned and aggregated; every row in a full
+   build. The model defines rebuilt_days (rebuilt_day), rebuilt_owners (owner_id) and rebuilt_owner_days
+   (owner_id, rebuilt_day) from its hook's table. #}
 {% macro in_owner_periods_rebuilt(owner_id, fact_day) -%}
     {%- if is_incremental() -%}
         ({{ fact_day }} in (select rebuilt_day from rebuilt_days)
-        or {{ owner_id }} in (select owner_id from rebuilt_owners))
+        or {{ owner_id }} in (select owner_id from rebuilt_owners)
+        or ({{ owner_id }}, {{ fact_day }}) in (select owner_id, rebuilt_day from rebuilt_owner_days))
     {%- else -%}
         true
     {%- endif -%}
 {%- endmacro %}
 
 {# The rows of a fact table (`relation`, filtered by `where`) that int_owner_daily_counts counts: every
-   row in a full build; in an incremental build the rows on a rebuilt day, and every day's rows of the
+   row in a full build; in an incremental build the rows on a rebuilt day or a rebuilt pair's day (a head
+   of service's pair counts every fact of its day), and every day's rows of the
    customers owned by an owner whose scope changed (in_owner_periods_rebuilt then keeps exactly the pairs
    to recompute). When the changed scope is the head of service's or a team lead's (their role or their
    queues), every row is read: any fact may count for them.
    Three disjoint parts, so that each reads its rows by an index (the fact's day, its customer) instead
    of the whole table: PostgreSQL cannot use an index for a condition that ORs them. The model defines
-   rebuilt_days, rebuilt_owners and owned_customers, heads and owner_queues. #}
+   rebuilt_days, rebuilt_owners, rebuilt_owner_days and owned_customers, heads and owner_queues. #}
 {% macro owner_facts_rebuilt(relation, fact_day, where='true') -%}
     {%- if is_incremental() -%}
-        {%- set days = 'array(select rebuilt_day from rebuilt_days)' -%}
+        {%- set days = 'array(select rebuilt_day from rebuilt_days union select rebuilt_day from rebuilt_owner_days)' -%}
         {%- set reads_all -%}
             exists (
                 select 1 from rebuilt_owners as r

@@ -9,9 +9,11 @@
 
   manager_kpis sums a week or a month of these rows instead of joining a month of facts to the owners
   again every day. Incremental by (owner, day); the hooks in macros/owner_periods.sql choose and delete
-  the rows to recompute first: the days with facts written since the last build, and every day of an
-  owner whose scope changed.
+  the rows to recompute first: every owner on the days with facts loaded since the last build, the
+  owners a fact rewritten without a load can count for on its day, and every day of an owner whose
+  scope changed.
 #}
+-- depends_on: {{ ref('int_customer_records_resolved') }}
 {{
     config(
         materialized='incremental',
@@ -43,7 +45,8 @@ owned_customers as (
 ),
 
 {% if is_incremental() %}
-    -- What the pre-hooks chose to recompute: whole days for every owner, and owners for every day.
+    -- What the pre-hooks chose to recompute: whole days for every owner, owners for every day, and
+    -- owners on one day.
     rebuilt_days as (
         select fact_day as rebuilt_day from owner_days_rebuilt
         where owner_id is null
@@ -51,7 +54,15 @@ owned_customers as (
 
     rebuilt_owners as (
         select owner_id from owner_days_rebuilt
-        where owner_id is not null
+        where fact_day is null
+    ),
+
+    rebuilt_owner_days as (
+        select
+            owner_id,
+            fact_day as rebuilt_day
+        from owner_days_rebuilt
+        where owner_id is not null and fact_day is not null
     ),
 {% endif %}
 

@@ -9,10 +9,15 @@
   summed per owner and day) and the rates are recomputed from their sums with the charter's formulas
   (period_kpi_formulas), so the head of service's figures equal the charter's all-channel measures.
 
-  Incremental by (owner, period): a daily build recomputes every owner's current week and month (and any
-  period a late or re-resolved fact falls in), and every period of an owner whose scope changed; the
-  hooks in macros/owner_periods.sql choose and delete those rows first.
+  Incremental by (owner, period): a daily build recomputes every owner's periods that hold a fact loaded
+  since (the current week and month, and any period a late fact falls in), the periods of a fact
+  rewritten without a load (a re-resolved customer, a changed repeat flag) for the owners it can count
+  for, and every period of an owner whose scope changed; the hooks in macros/owner_periods.sql choose
+  and delete those rows first.
 #}
+-- depends_on: {{ ref('fct_contact') }}, {{ ref('fct_survey_response') }}, {{ ref('fct_order') }}
+-- depends_on: {{ ref('int_customer_records_resolved') }}, {{ ref('dim_owner') }}
+-- depends_on: {{ ref('stg_ops__owner_queues') }}, {{ ref('stg_crm__accounts') }}
 {#- Each extract and a BI filter on one owner read their rows by this index, not a scan of every owner's. #}
 {{
     config(
@@ -29,7 +34,8 @@ with scopes as (
 ),
 
 {% if is_incremental() %}
-    -- What the pre-hooks chose to recompute: whole periods for every owner, and owners for every period.
+    -- What the pre-hooks chose to recompute: whole periods for every owner, owners for every period,
+    -- and owners in one period; the periods' days are what they read from int_owner_daily_counts.
     rebuilt_periods as (
         select
             period_type,
@@ -39,16 +45,29 @@ with scopes as (
     ),
 
     rebuilt_days as (
-        select distinct
-            generate_series(
-                period_start, period_start + ('1 ' || period_type)::interval - interval '1 day', interval '1 day'
-            )::date as rebuilt_day
+        select distinct {{ days_of_period('period_type', 'period_start') }} as rebuilt_day
         from rebuilt_periods
     ),
 
     rebuilt_owners as (
         select owner_id from owner_periods_rebuilt
-        where owner_id is not null
+        where period_type is null
+    ),
+
+    rebuilt_owner_periods as (
+        select
+            owner_id,
+            period_type,
+            period_start
+        from owner_periods_rebuilt
+        where owner_id is not null and period_type is not null
+    ),
+
+    rebuilt_owner_days as (
+        select distinct
+            owner_id,
+            {{ days_of_period('period_type', 'period_start') }} as rebuilt_day
+        from rebuilt_owner_periods
     ),
 {% endif %}
 
@@ -152,6 +171,13 @@ final as (
                     from rebuilt_periods as p
                 )
                 or m.owner_id in (select o.owner_id from rebuilt_owners as o)
+                or (m.owner_id, m.period_type, m.period_start) in (
+                    select
+                        p.owner_id,
+                        p.period_type,
+                        p.period_start
+                    from rebuilt_owner_periods as p
+                )
             )
         {%- endif %}
 )
