@@ -97,12 +97,13 @@ def _crm_keys(url: str, gone: bool = True) -> dict[tuple[str, str], tuple[int, s
     return {(t, v): (n, c) for t, v, n, c in rows if gone or n > 0}
 
 
-def _crm_changes(url, contacts_csv):
+def _crm_changes(url, contacts_csv, other_owners):
     """Rewrite the CRM contacts export: a new contact of an account takes the e-mail a guest is known by,
     another new contact the phone of an unmatched contact a survey answers (the survey, which carries only
     its own e-mail, then matches through the contact it answers), two contacts of two accounts the e-mail
     another guest is known by (which then names no one: the guest stays a guest without it), and a
-    contact whose e-mail matched records gets another. Returns (guest e-mail, its account, the changed
+    contact whose e-mail matched records gets another (of an account whose owner is none of
+    `other_owners`, whose scope changes and so is recomputed whole anyway). Returns (guest e-mail, its account, the changed
     contact's old e-mail and account)."""
     with psycopg.connect(url) as conn:
         guest_email = conn.execute(
@@ -115,9 +116,17 @@ def _crm_changes(url, contacts_csv):
             "join intermediate.int_customer_records_resolved r using (record_type, record_id) "
             "where r.match_rule = 'guest_email' and s.key_type = 'email' order by 1 desc limit 1"
         ).fetchone()[0]
+        # A contact of an owned account matched by e-mail alone: without the e-mail it becomes a guest's,
+        # and on its (old) day only the account's owner counts it differently.
         moved_email, moved_account = conn.execute(
-            "select match_key_value, customer_id from intermediate.int_identity_crm_matches "
-            "where match_rule = 'email' order by 1 limit 1"
+            "select m.match_key_value, m.customer_id from intermediate.int_identity_crm_matches m "
+            "join intermediate.int_identity_records i using (record_type, record_id) "
+            "join staging.stg_crm__accounts a on a.account_id = m.customer_id "
+            "where m.match_rule = 'email' and m.record_type = 'interaction' and a.owner_id <> all(%s) "
+            "and i.crm_id is null and not exists (select 1 from intermediate.int_identity_crm_keys k "
+            "  where k.key_type = 'phone' and k.key_value = i.phone and k.customer_id is not null) "
+            "order by 1 limit 1",
+            (list(other_owners),),
         ).fetchone()
         answered_phone = conn.execute(
             "select i.phone from intermediate.int_identity_records i "
@@ -329,10 +338,10 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
         )
 
     shutil.copytree(last_day, landing, dirs_exist_ok=True)
-    guest_email, target_account, moved_email, moved_account = _crm_changes(
-        fresh_db, landing / "crm" / "contacts.csv"
-    )
     moved_account_id, old_owner, new_owner = _move_an_account(fresh_db, landing / "crm" / "accounts.csv")
+    guest_email, target_account, moved_email, moved_account = _crm_changes(
+        fresh_db, landing / "crm" / "contacts.csv", (old_owner, new_owner)
+    )
     kpis_before = {owner: _owner_kpis(fresh_db, owner) for owner in (old_owner, new_owner)}
     early_id, corrected_id = _late_and_corrected_contacts(
         landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
