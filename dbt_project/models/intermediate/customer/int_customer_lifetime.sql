@@ -25,7 +25,8 @@
   date, less 30, 90 or 180 days) keep every figure but their window counts, and those move by what
   crossed: when the as-of date moves forward (a new day), the facts that left a window are taken off
   its count and added to the one before it (revenue_previous_90_days), reading only the facts of those
-  days instead of the customers' whole history; when it moves back (after an erasure), these customers
+  days instead of the customers' whole history (a customer whose counts nothing moved is not rewritten:
+  a contact that was no complaint or repeat leaving the last 30 days changes none); when it moves back (after an erasure), these customers
   are recomputed from all their facts too. Nothing else can change a stored row. A customer left with no
   fact at all is removed (post-hook), as a full refresh would never have written them. Both models
   build in the same `dbt build`; a full refresh of int_customer_records_resolved on its own forgets the
@@ -150,6 +151,13 @@ as_of as (
             {{ moved_forward }}
             and l.customer_id in (select x.customer_id from crossed as x)
             and l.customer_id not in (select w.customer_id from written as w)
+            -- A customer whose crossing facts were no complaint or repeat and no revenue keeps their row.
+            and (
+                coalesce(cc.complaints, 0) <> 0
+                or coalesce(cc.repeat_contacts, 0) <> 0
+                or coalesce(co.revenue_90_days_back, 0) <> 0
+                or coalesce(co.revenue_180_days_back, 0) <> 0
+            )
     ),
 {% endif %}
 {#- An incremental build aggregates the touched customers' facts only. #}
