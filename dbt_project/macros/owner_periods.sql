@@ -17,33 +17,25 @@
 {# CTEs ending in owner_days_changed (owner_id, fact_day; owner_id null for every owner): the pairs whose
    counts the facts written after `since` (a SQL expression) may have changed, as listed above. #}
 {% macro owner_days_changed(since) -%}
+    {%- set facts = [
+        (ref('fct_contact'), 'contact_date', 'interaction', 'interaction_id', 'true'),
+        (ref('fct_survey_response'), 'response_date', 'response', 'response_id', 'true'),
+        (ref('fct_order'), 'promised_date', 'order', 'order_id', 'f.promised_date is not null'),
+    ] %}
     facts_written as (
+        {%- for relation, fact_day, record_type, key, where in facts %}
+            {%- if not loop.first %}
+        union all
+            {%- endif %}
         select
-            f.contact_date as fact_day,
+            f.{{ fact_day }} as fact_day,
             f.loaded_at > {{ since }} as is_loaded,
             f.customer_id,
-            'interaction' as record_type,
-            f.interaction_id as record_id
-        from {{ ref('fct_contact') }} as f
-        where f.built_at > {{ since }}
-        union all
-        select
-            f.response_date,
-            f.loaded_at > {{ since }},
-            f.customer_id,
-            'response',
-            f.response_id
-        from {{ ref('fct_survey_response') }} as f
-        where f.built_at > {{ since }}
-        union all
-        select
-            f.promised_date,
-            f.loaded_at > {{ since }},
-            f.customer_id,
-            'order',
-            f.order_id
-        from {{ ref('fct_order') }} as f
-        where f.built_at > {{ since }} and f.promised_date is not null
+            '{{ record_type }}' as record_type,
+            f.{{ key }} as record_id
+        from {{ relation }} as f
+        where f.built_at > {{ since }} and {{ where }}
+        {%- endfor %}
     ),
 
     -- The customer a record resolved to before it was resolved again since.
