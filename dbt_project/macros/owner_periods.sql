@@ -70,10 +70,9 @@
         union
         select
             o.owner_id,
-            f.fact_day
-        from facts_written as f
+            d.fact_day
+        from (select distinct f.fact_day from facts_written as f where not f.is_loaded) as d
         cross join owners_of_every_day as o
-        where not f.is_loaded
         union
         select
             o.owner_id,
