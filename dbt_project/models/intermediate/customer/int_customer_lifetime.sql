@@ -26,11 +26,12 @@
   crossed: when the as-of date moves forward (a new day), the facts that left a window are taken off
   its count and added to the one before it (revenue_previous_90_days), reading only the facts of those
   days instead of the customers' whole history (a customer whose counts nothing moved is not rewritten:
-  a contact that was no complaint or repeat leaving the last 30 days changes none); when it moves back (after an erasure), these customers
-  are recomputed from all their facts too. Nothing else can change a stored row. A customer left with no
-  fact at all is removed (post-hook), as a full refresh would never have written them. Both models
-  build in the same `dbt build`; a full refresh of int_customer_records_resolved on its own forgets the
-  customers records left, so give this model one then too.
+  a contact that was no complaint or repeat leaving the last 30 days changes none); when it moves back
+  (after an erasure), these customers are recomputed from all their facts too. Nothing else can change
+  a stored row. A customer left with no fact at all is removed (post-hook), as a full refresh would
+  never have written them. Both models build in the same `dbt build`; a full refresh of
+  int_customer_records_resolved on its own forgets the customers records left, so give this model one
+  then too.
 #}
 {%- set ends = window_ends() -%}
 {%- set earlier_end = 'least(' ~ ends.previous ~ ', ' ~ ends.now ~ ')' if ends else 'null::date' -%}
