@@ -15,7 +15,8 @@
    A pair that now counts nothing is deleted and not written again, as a full refresh would leave it. #}
 
 {# CTEs ending in owner_days_changed (owner_id, fact_day; owner_id null for every owner): the pairs whose
-   counts the facts written after `since` (a SQL expression) may have changed, as listed above. #}
+   counts the facts written after `since` (the model's high_water('built_at'), a literal) may have
+   changed, as listed above. #}
 {% macro owner_days_changed(since) -%}
     {%- set facts = [
         (ref('fct_contact'), 'contact_date', 'interaction', 'interaction_id', 'true'),
@@ -117,11 +118,7 @@
 {% macro owner_days_rebuilt() -%}
     {%- if is_incremental() %}
         create temporary table owner_days_rebuilt on commit drop as
-        with last_build as (
-            select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
-        ),
-
-        {{ owner_days_changed('(select l.built_at from last_build as l)') }}
+        with {{ owner_days_changed(high_water('built_at')) }}
 
         {{ owners_with_changed_scope() }}
 
@@ -152,12 +149,9 @@
 
 {% macro owner_periods_rebuilt() -%}
     {%- if is_incremental() %}
+        {%- set since = high_water('built_at') %}
         create temporary table owner_periods_rebuilt on commit drop as
-        with last_build as (
-            select coalesce(max(built_at), '-infinity') as built_at from {{ this }}
-        ),
-
-        {{ owner_days_changed('(select l.built_at from last_build as l)') }}
+        with {{ owner_days_changed(since) }}
 
         days_counted as (
             select
@@ -169,7 +163,7 @@
                 d.owner_id,
                 d.fact_day
             from {{ ref('int_owner_daily_counts') }} as d
-            where d.built_at > (select l.built_at from last_build as l)
+            where d.built_at > {{ since }}
         ),
 
         {{ owners_with_changed_scope() }}
