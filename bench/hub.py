@@ -189,7 +189,10 @@ def critical_path(target: Path, spans: dict[str, tuple[float, float]]) -> list[t
             predecessors.setdefault(names[successor], []).append(names[int(index)])
     first = min(start for start, _ in spans.values()) if spans else 0.0
     chain = []
-    node = max(spans, key=lambda n: spans[n][1]) if spans else None
+    # The project's on-run-end hook (an operation) runs after every node but depends on none in the
+    # graph: the chain ends at the last node that is not one.
+    nodes = [n for n in spans if not n.startswith("operation.")]
+    node = max(nodes, key=lambda n: spans[n][1]) if nodes else None
     while node is not None:
         chain.append((node, spans[node][0] - first, spans[node][1] - first))
         ran = [p for p in predecessors.get(node, []) if p in spans]

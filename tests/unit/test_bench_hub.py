@@ -120,3 +120,15 @@ def test_a_node_that_did_not_run_is_not_on_the_chain(tmp_path):
     _write_graph(tmp_path, {"source.raw": ["model.stg"], "model.stg": ["model.fct"]})
     spans = {"model.stg": (0.5, 1.5), "model.fct": (1.5, 3.0)}
     assert [node for node, _, _ in critical_path(tmp_path, spans)] == ["model.stg", "model.fct"]
+
+
+def test_the_on_run_end_hook_does_not_end_the_chain(tmp_path):
+    # The project's on-run-end hook (an operation) has a result after every node, and dbt's graph lists
+    # it without edges: the chain ends at the last other node, not at the hook alone.
+    _write_graph(tmp_path, {"model.stg": ["model.fct"], "operation.insight_hub.insight_hub-on-run-end-0": []})
+    spans = {
+        "model.stg": (0.5, 1.5),
+        "model.fct": (1.5, 3.0),
+        "operation.insight_hub.insight_hub-on-run-end-0": (3.0, 3.2),
+    }
+    assert [node for node, _, _ in critical_path(tmp_path, spans)] == ["model.stg", "model.fct"]

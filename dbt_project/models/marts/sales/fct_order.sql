@@ -7,7 +7,9 @@
   since, and those whose customer the identity models now resolve differently.
 #}
 {#- The order_date index finds the newest day (customer_360's as-of date) and its last 180 days without reading
-    the whole table; the promised_date index the deliveries of the days int_owner_daily_counts rebuilds. #}
+    the whole table; the promised_date index the deliveries of the days int_owner_daily_counts rebuilds. The
+    customer index holds every column int_customer_lifetime sums, so it reads a customer's orders from the
+    index alone (macros/visibility.sql). #}
 {{
     config(
         materialized='incremental',
@@ -20,8 +22,9 @@
             {'columns': ['built_at']},
             {'columns': ['order_date']},
             {'columns': ['promised_date']},
-            {'columns': ['customer_id', 'ordered_at', 'order_id']},
+            {'columns': ['customer_id', 'ordered_at', 'order_id', 'order_date', 'status', 'net_revenue']},
         ],
+        meta={'vacuum_after_build': true},
     )
 }}
 with orders as not materialized (

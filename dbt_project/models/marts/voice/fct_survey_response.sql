@@ -9,8 +9,9 @@
   repeat-window rebuild is the longest step before the customer models.
 #}
 {#- The response_date index finds the newest day (customer_360's as-of date) and the days survey_daily
-    rebuilds without reading the whole table; the customer_id index the responses of the customers
-    int_owner_daily_counts recounts for an owner whose scope changed. #}
+    rebuilds without reading the whole table; the customer index the responses of the customers
+    int_owner_daily_counts recounts for an owner whose scope changed, and with the survey type, time and
+    score int_customer_lifetime ranks, from the index alone (macros/visibility.sql). #}
 {{
     config(
         materialized='incremental',
@@ -22,8 +23,9 @@
             {'columns': ['loaded_at']},
             {'columns': ['built_at']},
             {'columns': ['response_date']},
-            {'columns': ['customer_id']},
+            {'columns': ['customer_id', 'survey_type', 'submitted_at', 'score']},
         ],
+        meta={'vacuum_after_build': true},
     )
 }}
 with responses as not materialized (
