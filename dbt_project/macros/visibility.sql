@@ -7,8 +7,8 @@
    survey responses through indexes on customer_id that hold every column it counts. An index-only
    scan skips the table only for pages the visibility map marks all-visible, and a freshly built table
    has none marked until a VACUUM runs. Through a customer_id index alone, the benchmark's daily build
-   read 214,000 table pages for 149,000 orders (2.4 s of the lifetime's select); through the covering
-   index of a vacuumed fct_order, 0.19 s. Autovacuum gets to a new table minutes later at best, and to a
+   made 214,000 page reads (table and index) for 149,000 orders (2.4 s of the lifetime's select);
+   through the covering index of a vacuumed fct_order, 0.19 s. Autovacuum gets to a new table minutes later at best, and to a
    daily build's changes once a fifth of the table changed. A VACUUM in a model's own post-hook marks
    few pages or none: the other threads' transactions, older than the model's rows, are still open. At
    the end of the build none are, so a full build ends by vacuuming the new facts, and a daily build
