@@ -32,6 +32,10 @@
   never have written them. Both models build in the same `dbt build`; a full refresh of
   int_customer_records_resolved on its own forgets the customers records left, so give this model one
   then too.
+
+  The touched customers' facts are read through the customer indexes of fct_contact, fct_order and
+  fct_survey_response, which hold every column read here, so the reads need not visit the tables
+  (macros/visibility.sql): a fact column this model starts to read belongs in its fact's index too.
 #}
 {%- set ends = window_ends() -%}
 {%- set earlier_end = 'least(' ~ ends.previous ~ ', ' ~ ends.now ~ ')' if ends else 'null::date' -%}
