@@ -68,65 +68,106 @@
 
 {# int_event_signals' pre-hooks. What a build recomputes, as the temporary table event_signals_rebuilt:
    the contacts and survey responses the facts rebuilt since its last build (kind contact, response), and
-   the customers whose signals all are recomputed (kind customer): those of a rebuilt contact (its repeat
-   status and the next contact's depend on their other contacts), those a re-resolved contact left
-   (int_customer_records_resolved.previous_customer_id), and those with a new version of their golden
-   record (dim_customer_history: a new owner owns their signals). #}
+   the customers whose contact signals are recomputed from a time on (kind customer, from_at):
+   - a customer with a rebuilt contact, from that contact's time: a contact's repeat signal depends on the
+     customer's contacts before it, so a contact added, changed or re-resolved changes the signals of
+     that customer's contacts from its time on and none before (complaints depend on the contact alone);
+   - a customer a re-resolved contact left (int_customer_records_resolved.previous_customer_id), from
+     that contact's time;
+   - a customer with a new version of their golden record (dim_customer_history: a new owner owns all
+     their signals), every signal (from_at -infinity), detractors' included.
+   Like fct_contact's repeat window, this takes a contact's queue time as fixed: it is when the contact
+   reached the contact centre. #}
 {% macro event_signals_rebuilt() -%}
     {%- if is_incremental() and not event_signal_rules_changed() %}
         {%- set since = high_water('built_at') %}
         create temporary table event_signals_rebuilt on commit drop as
+        with contacts_rebuilt as (
+            select
+                interaction_id,
+                customer_id,
+                queued_at
+            from {{ ref('fct_contact') }}
+            where built_at > {{ since }}
+        ),
+
+        left_customers as (
+            select
+                r.previous_customer_id as customer_id,
+                coalesce(c.queued_at, '-infinity') as from_at
+            from {{ ref('int_customer_records_resolved') }} as r
+            left join {{ ref('fct_contact') }} as c on r.record_id = c.interaction_id
+            where
+                r.record_type = 'interaction'
+                and r.built_at > {{ since }}
+                and r.previous_customer_id is distinct from r.customer_id
+        )
+
         select
             'contact' as kind,
             interaction_id as record_id,
-            null::text as customer_id
-        from {{ ref('fct_contact') }}
-        where built_at > {{ since }}
+            null::text as customer_id,
+            null::timestamptz as from_at
+        from contacts_rebuilt
         union all
         select
             'response' as kind,
             response_id as record_id,
-            null::text as customer_id
+            null::text as customer_id,
+            null::timestamptz as from_at
         from {{ ref('fct_survey_response') }}
         where built_at > {{ since }}
         union all
-        select distinct
+        select
             'customer' as kind,
             null::text as record_id,
-            customer_id
+            customer_id,
+            min(from_at) as from_at
         from (
-            select customer_id from {{ ref('fct_contact') }}
-            where built_at > {{ since }}
-            union
-            select previous_customer_id from {{ ref('int_customer_records_resolved') }}
-            where record_type = 'interaction' and built_at > {{ since }}
-            union
-            select customer_id from {{ ref('dim_customer_history') }}
+            select
+                customer_id,
+                queued_at as from_at
+            from contacts_rebuilt
+            union all
+            select
+                customer_id,
+                from_at
+            from left_customers
+            union all
+            select
+                customer_id,
+                '-infinity'::timestamptz as from_at
+            from {{ ref('dim_customer_history') }}
             where dbt_valid_from > {{ since }}
         ) as touched
-        where customer_id is not null;
+        where customer_id is not null
+        group by customer_id;
         analyze event_signals_rebuilt
     {%- endif %}
 {%- endmacro %}
 
-{# Arrays, not `in (select ...)`: PostgreSQL cannot use an index for either side of an OR of two subqueries
-   and read the whole table (540,000 signals on the hub benchmark); given arrays, it combines the
-   customer_id and action_key indexes (BitmapOr). #}
+{# Deletes every signal the build computes again: those of the rebuilt contacts and responses (by key), and
+   each rebuilt customer's contact signals from its from_at on (all of its signals from -infinity), found
+   through the customer index. One array of keys: PostgreSQL then deletes by the action_key index. #}
 {% macro delete_event_signals_rebuilt() -%}
     {%- if is_incremental() and event_signal_rules_changed() %}
         delete from {{ this }}
     {%- elif is_incremental() %}
         delete from {{ this }} as t
-        where
-            t.customer_id = any(array(
-                select r.customer_id from event_signals_rebuilt as r where r.kind = 'customer'
-            ))
-            or t.action_key = any(array(
-                select a.prefix || r.record_id
-                from event_signals_rebuilt as r
-                inner join (
-                    values ('response', 'detractor:'), ('contact', 'complaint:'), ('contact', 'repeat_contact:')
-                ) as a (kind, prefix) on r.kind = a.kind
-            ))
+        where t.action_key = any(array(
+            select a.prefix || r.record_id
+            from event_signals_rebuilt as r
+            inner join (
+                values ('response', 'detractor:'), ('contact', 'complaint:'), ('contact', 'repeat_contact:')
+            ) as a (kind, prefix) on r.kind = a.kind
+            union
+            select s.action_key
+            from event_signals_rebuilt as r
+            inner join {{ this }} as s on r.customer_id = s.customer_id
+            where
+                r.kind = 'customer'
+                and s.signal_at >= r.from_at
+                and (r.from_at = '-infinity' or s.action_type in ('complaint', 'repeat_contact'))
+        ))
     {%- endif %}
 {%- endmacro %}

@@ -13,7 +13,7 @@ are compared row for row with a full refresh.
 
 import csv
 import shutil
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -24,6 +24,7 @@ from insight_hub.demo import DemoConfig, generate
 from insight_hub.demo.landing import land_history_and_last_day
 from insight_hub.ingest.runner import load_all_entities
 from insight_hub.orchestration.cosmos_config import MANIFEST_PATH
+from insight_hub.settings import PROJECT_ROOT
 from insight_hub.warehouse.prepare import prepare_for_dbt
 from insight_hub.warehouse.upgrade import drop_outdated_incremental_tables
 from tests.conftest import make_settings, run_dbt
@@ -325,12 +326,63 @@ def _two_days_after(timestamp: str) -> str:
     return (date.fromisoformat(timestamp[:10]) + timedelta(days=2)).isoformat()
 
 
+# The action rules of this test judge a repeat contact within 10 days: longer than fct_contact's repeat
+# window (var repeat_window_days, 7), which is how far before a changed contact fct_contact rebuilds.
+REPEAT_WITHIN_DAYS = 10
+
+
+def _actions_with_a_longer_repeat_window(target: Path) -> Path:
+    rules = yaml.safe_load((PROJECT_ROOT / "examples" / "demo" / "actions.yaml").read_text())
+    rules["rules"]["repeat_contact"]["within_days"] = REPEAT_WITHIN_DAYS
+    target.write_text(yaml.safe_dump(rules))
+    return target
+
+
+def _late_repeat_after_a_quiet_spell(landing: Path, target: Path) -> str:
+    """A calls export holding a late contact nine days after an early handled contact of the same account
+    and reason, where the account has no other contact in between: inside the actions' repeat window,
+    outside fct_contact's. Returns the early contact's id."""
+    rows = []
+    for path in sorted((landing / "contact_centre").glob("calls_*.csv")):
+        with path.open(newline="") as fh:
+            rows.extend(csv.DictReader(fh))
+    stamp = "%Y-%m-%d %H:%M:%S"
+    last = max(datetime.strptime(r["Queue Start"], stamp) for r in rows)
+    shift = timedelta(days=REPEAT_WITHIN_DAYS - 1)
+    for early in rows:
+        start = datetime.strptime(early["Queue Start"], stamp)
+        if (
+            not (early["Customer Account"] and early["Answer Time"] and early["Disposition"])
+            or start + shift > last
+        ):
+            continue
+        keys = {early["Customer Account"], early["Email Address"].lower()} - {""}
+        if any(
+            start < datetime.strptime(r["Queue Start"], stamp) <= start + shift + timedelta(days=1)
+            and keys & {r["Customer Account"], r["Email Address"].lower()}
+            for r in rows
+        ):
+            continue
+        late = dict(early, **{"Call ID": "INT99999902"})
+        for column in ("Queue Start", "Answer Time", "End Time"):
+            late[column] = (datetime.strptime(early[column], stamp) + shift).strftime(stamp)
+        with target.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerow(late)
+        return early["Call ID"]
+    raise AssertionError("no handled contact with a quiet spell after it in the generated calls")
+
+
 def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     generate(tmp_path / "gen", DemoConfig(customers=300, days=21, seed=11))
     landing, last_day = tmp_path / "landing", tmp_path / "last_day"
     land_history_and_last_day(tmp_path / "gen", landing, last_day)
     settings = make_settings(
-        tmp_path / "home", INSIGHT_HUB_LANDING_DIR=str(landing), INSIGHT_HUB_DATA_DOCS=False
+        tmp_path / "home",
+        INSIGHT_HUB_LANDING_DIR=str(landing),
+        INSIGHT_HUB_DATA_DOCS=False,
+        INSIGHT_HUB_ACTIONS=str(_actions_with_a_longer_repeat_window(tmp_path / "actions.yaml")),
     )
 
     load_all_entities(fresh_db, settings=settings)
@@ -359,6 +411,9 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
     kpis_before = {owner: _owner_kpis(fresh_db, owner) for owner in (old_owner, new_owner)}
     early_id, corrected_id = _late_and_corrected_contacts(
         landing, landing / "contact_centre" / "calls_zz_late.csv", {i for i, fcr in before.items() if fcr}
+    )
+    quiet_early_id = _late_repeat_after_a_quiet_spell(
+        landing, landing / "contact_centre" / "calls_zz_late2.csv"
     )
     judged_before = _comment_judgements(fresh_db, corrected_id)
     complaint_id, late_order, late_partner = _late_order_before_a_delivery_complaint(
@@ -435,7 +490,18 @@ def test_an_incremental_build_equals_a_full_refresh(fresh_db, tmp_path):
         outcome = conn.execute(
             "select outcome from marts.fct_contact where interaction_id = %s", (corrected_id,)
         ).fetchone()[0]
+        late_repeats = dict(
+            conn.execute(
+                "select action_key, evidence from intermediate.int_event_signals where action_key = any(%s)",
+                (["repeat_contact:INT99999901", "repeat_contact:INT99999902"],),
+            ).fetchall()
+        )
     # The incremental build saw the late contact and the correction, and re-judged the early contact.
+    # The action signals judged each late contact a repeat of its early one: the second, nine days
+    # after its early contact, only because they read the customer's contacts a repeat window back
+    # from the first contact they recompute (fct_contact rebuilt nothing that far back).
+    assert f"after contact {early_id} " in late_repeats["repeat_contact:INT99999901"]
+    assert f"after contact {quiet_early_id} " in late_repeats["repeat_contact:INT99999902"]
     assert flags[early_id] is False
     assert outcome == "unresolved" and flags[corrected_id] is False
     assert "INT99999901" in flags

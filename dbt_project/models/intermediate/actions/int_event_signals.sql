@@ -21,15 +21,16 @@
   history and serves both to the action sync.
 
   Incremental (see event_signals_rebuilt): a build recomputes the signals of the survey responses and
-  contacts the facts rebuilt since the last build, and every signal of a customer who gained or lost a
-  contact or whose golden record changed (a new owner: dim_customer_history), so a repeat contact is
-  judged against the customer's contacts as they are now. When the rules or the function leads change
+  contacts the facts rebuilt since the last build, the contact signals of each customer who gained,
+  changed or lost a contact from that contact's time on (a repeat contact is judged against the
+  customer's contacts before it, as they are now), and every signal of a customer whose golden record
+  changed (a new owner: dim_customer_history). When the rules or the function leads change
   (rules_fingerprint), every signal is recomputed.
 
-  The pre-hooks delete every signal the build computes again (delete_event_signals_rebuilt: those of the
-  rebuilt customers, responses and contacts), so the new rows are appended; a key written twice would
-  fail the build on the unique index rather than be kept twice. dbt's delete+insert deleted the same
-  keys a second time (0.67 s of the hub benchmark's daily build, for rows already gone).
+  The pre-hooks delete every signal the build computes again (delete_event_signals_rebuilt), so the new
+  rows are appended; a key written twice would fail the build on the unique index rather than be kept
+  twice. dbt's delete+insert deleted the same keys a second time (0.67 s of the hub benchmark's daily
+  build, for rows already gone).
 #}
 {%- set incremental = is_incremental() and not event_signal_rules_changed() %}
 with rules as (
@@ -53,29 +54,43 @@ responses as not materialized (
             ))
             or customer_id = any(array(
                 select r.customer_id from rebuilt as r
-                where r.kind = 'customer'
+                where r.kind = 'customer' and r.from_at = '-infinity'
             ))
     {%- endif %}
 ),
 
--- Every contact of each customer recomputed (their repeats are judged against each other), and the
--- rebuilt contacts no one resolved (a complaint without a customer): each part found by an index.
+-- Each recomputed customer's contacts from its from_at on (those before it by up to the repeat rule's days
+-- as well: a repeat looks back at them), found by the customer index; and the rebuilt contacts no one
+-- resolved (a complaint without a customer). Signals are raised for contacts from from_at on only.
 contacts as not materialized (
-    select * from {{ ref('fct_contact') }}
     {%- if incremental %}
+        select
+            c.*,
+            r.from_at
+        from rebuilt as r
+        inner join {{ ref('fct_contact') }} as c on r.customer_id = c.customer_id
         where
-            customer_id in (
-                select r.customer_id from rebuilt as r
-                where r.kind = 'customer'
+            r.kind = 'customer'
+            and c.queued_at >= r.from_at - interval '1 day' * (
+                select coalesce(max(rr.within_days), 0) from rules as rr
+                where rr.action_type = 'repeat_contact'
             )
         union all
-        select * from {{ ref('fct_contact') }}
+        select
+            c.*,
+            '-infinity'::timestamptz as from_at
+        from {{ ref('fct_contact') }} as c
         where
-            customer_id is null
-            and interaction_id in (
+            c.customer_id is null
+            and c.interaction_id in (
                 select r.record_id from rebuilt as r
                 where r.kind = 'contact'
             )
+    {%- else %}
+        select
+            *,
+            '-infinity'::timestamptz as from_at
+        from {{ ref('fct_contact') }}
     {%- endif %}
 ),
 
@@ -103,7 +118,7 @@ complaints as (
         || ' (contact ' || interaction_id || ')' as evidence,
         queued_at as signal_at
     from contacts
-    where is_complaint
+    where is_complaint and queued_at >= from_at
 ),
 
 handled_contacts as (
@@ -114,6 +129,7 @@ handled_contacts as (
         channel,
         contact_date,
         queued_at,
+        from_at,
         lag(interaction_id) over (
             partition by customer_id, reason order by queued_at asc, interaction_id asc
         ) as previous_id,
@@ -136,7 +152,7 @@ repeats as (
         c.queued_at as signal_at
     from handled_contacts as c
     inner join rules as r on r.action_type = 'repeat_contact'
-    where c.previous_at >= c.queued_at - interval '1 day' * r.within_days
+    where c.previous_at >= c.queued_at - interval '1 day' * r.within_days and c.queued_at >= c.from_at
 ),
 
 -- A single event's signal stays active: the action sync closes none of them.
