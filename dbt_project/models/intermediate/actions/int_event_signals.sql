@@ -1,3 +1,5 @@
+{#- The customer index holds signal_at: the pre-hook deletes a customer's contact signals from a time on,
+    and reads only those rows of the table (delete_event_signals_rebuilt). #}
 {{
     config(
         materialized='incremental',
@@ -5,7 +7,7 @@
         on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['action_key'], 'unique': True},
-            {'columns': ['customer_id']},
+            {'columns': ['customer_id', 'signal_at']},
             {'columns': ['built_at']},
         ],
         pre_hook=["{{ event_signals_rebuilt() }}", "{{ delete_event_signals_rebuilt() }}"],
