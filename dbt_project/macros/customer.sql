@@ -10,14 +10,19 @@
 {%- endmacro %}
 
 {# For an incremental model that counts 30, 90 and 180-day windows back from the as-of date
-   (int_customer_lifetime): the as-of date its stored rows were counted to (window_end_date) and the hub's
-   as-of date now, as date literals read when the model runs; none on a full build, while the table is
-   empty, or with no fact at all. #}
+   (int_customer_lifetime): the as-of date its stored rows were counted to and the hub's as-of date now,
+   as date literals read when the model runs; none on a full build, while the table is empty, or with no
+   fact at all. The stored rows were counted to the date the newest build wrote (window_end_date of its
+   rows, all alike), not to the latest date any row carries: a row a build does not rewrite keeps its
+   date, and after the as-of date moved back the rows nothing made that build rewrite still carry the
+   later one. #}
 {% macro window_ends() -%}
     {%- if not (execute and is_incremental()) -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set previous = newest_value(this, 'window_end_date') -%}
+    {%- set previous = newest_value(
+        this, 'window_end_date', where='previous.built_at = (select max(b.built_at) from ' ~ this ~ ' as b)'
+    ) -%}
     {%- set now = run_query('select (' ~ hub_as_of_date() ~ ')::text').columns[0].values()[0] -%}
     {%- if previous is none or now is none -%}
         {%- do return(none) -%}

@@ -4,11 +4,14 @@ changed, besides those the data touched, and nobody else.
 
 Half a year of demo history is built; three more days land, which move the as-of date three days, so
 contacts leave the 30-day window and orders leave the last 90 days and the 180 days. The incremental
-build must then hold exactly what a full refresh computes.
+build must then hold exactly what a full refresh computes. So must it after the as-of date moved ten
+days ahead (a contact dated wrong), back (its correction) and five days on.
 """
 
+import csv
 import shutil
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -128,6 +131,136 @@ def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp
     compiled = next((tmp_path / "t" / "compiled").rglob("int_customer_lifetime.sql")).read_text()
     assert f"'{later}'::date" in compiled and f"'{earlier}'::date" in compiled
     assert 0 < rewritten < customers
+
+    refresh = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
+    assert refresh.returncode == 0, refresh.stdout[-3000:]
+    lifetime, customers = _state(fresh_db)
+    assert after_incremental[0] == lifetime
+    assert after_incremental[1] == customers
+
+
+STAMP = "%Y-%m-%d %H:%M:%S"
+
+
+def _calls(landing: Path) -> dict[str, dict]:
+    rows = {}
+    for path in sorted((landing / "contact_centre").glob("calls_*.csv")):
+        with path.open(newline="") as fh:
+            rows.update((r["Call ID"], r) for r in csv.DictReader(fh))
+    return rows
+
+
+def _land_calls(landing: Path, name: str, calls: list[tuple[dict, str, date]]) -> None:
+    """Land a calls export of `calls`: (a call's row, the id to give it, the day to move it to)."""
+    written = []
+    for row, call_id, day in calls:
+        shift = day - datetime.strptime(row["Queue Start"], STAMP).date()
+        moved = dict(row, **{"Call ID": call_id})
+        for column in ("Queue Start", "Answer Time", "End Time"):
+            if row[column]:
+                moved[column] = (datetime.strptime(row[column], STAMP) + shift).strftime(STAMP)
+        written.append(moved)
+    with (landing / "contact_centre" / name).open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(calls[0][0]))
+        writer.writeheader()
+        writer.writerows(written)
+
+
+def _as_of(url: str) -> tuple[date, date]:
+    """(customer_360's as-of date, the as-of date int_customer_lifetime's newest build counted to)."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select (select max(as_of_date) from marts.customer_360), "
+            "(select max(window_end_date) from intermediate.int_customer_lifetime "
+            " where built_at = (select max(built_at) from intermediate.int_customer_lifetime))"
+        ).fetchone()
+
+
+def test_the_as_of_date_moving_back_and_forward_again(fresh_db, tmp_path):
+    """A contact dated ten days after the newest day moves the as-of date forward, its correction moves it
+    back, and a contact five days on moves it forward again: the windows then count from the date the
+    stored rows were counted to (the newest day), not from the ten days on that rows of a customer the
+    first build rewrote, and nothing since, still carry."""
+    generate(tmp_path / "gen", DemoConfig(customers=400, days=190, seed=23))
+    landing = tmp_path / "landing"
+    land_history_and_last_day(tmp_path / "gen", landing, tmp_path / "unused", merge=True)
+    settings = make_settings(
+        tmp_path / "home", INSIGHT_HUB_LANDING_DIR=str(landing), INSIGHT_HUB_DATA_DOCS=False
+    )
+    load_all_entities(fresh_db, settings=settings)
+    prepare_for_dbt(fresh_db, settings)
+    full = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
+    assert full.returncode == 0, full.stdout[-3000:]
+    newest, _ = _as_of(fresh_db)
+    calls = _calls(landing)
+    with psycopg.connect(fresh_db) as conn:
+        # A customer the first build rewrites (a late copy of one of their contacts) and the second does
+        # not: no contact or order of theirs is on a day a window edge passes over when the as-of date
+        # moves back ten days.
+        quiet, quiet_call = conn.execute(
+            """select c.customer_id, min(c.interaction_id) from marts.fct_contact as c
+               where c.customer_id is not null
+                 and not exists (select 1 from marts.fct_contact as o where o.customer_id = c.customer_id
+                                 and o.contact_date > %(d)s::date - 30 and o.contact_date <= %(d)s::date - 20)
+                 and not exists (select 1 from marts.fct_order as o where o.customer_id = c.customer_id
+                                 and (o.order_date > %(d)s::date - 90 and o.order_date <= %(d)s::date - 80
+                                      or o.order_date > %(d)s::date - 180 and o.order_date <= %(d)s::date - 170))
+               group by c.customer_id order by c.customer_id limit 1""",
+            {"d": newest},
+        ).fetchone()
+        other_call = conn.execute(
+            "select min(interaction_id) from marts.fct_contact where customer_id is distinct from %s",
+            (quiet,),
+        ).fetchone()[0]
+
+    def build() -> None:
+        load_all_entities(fresh_db, settings=settings)
+        prepare_for_dbt(fresh_db, settings)
+        result = run_dbt(fresh_db, tmp_path / "t", *BUILD)
+        assert result.returncode == 0, result.stdout[-3000:]
+
+    ahead = newest + timedelta(days=10)
+    _land_calls(
+        landing,
+        "calls_zz_1.csv",
+        [
+            (calls[other_call], "INT99999911", ahead),
+            (calls[quiet_call], "INT99999912", newest - timedelta(days=70)),
+        ],
+    )
+    build()
+    assert _as_of(fresh_db) == (ahead, ahead)
+    with psycopg.connect(fresh_db) as conn:
+        assert (
+            conn.execute(
+                "select window_end_date from intermediate.int_customer_lifetime where customer_id = %s",
+                (quiet,),
+            ).fetchone()[0]
+            == ahead
+        )
+
+    # The contact ten days ahead was a typing error: corrected, it is on the newest day.
+    _land_calls(landing, "calls_zz_2.csv", [(calls[other_call], "INT99999911", newest)])
+    build()
+    assert _as_of(fresh_db) == (newest, newest)
+    with psycopg.connect(fresh_db) as conn:
+        assert (
+            conn.execute(
+                "select window_end_date from intermediate.int_customer_lifetime where customer_id = %s",
+                (quiet,),
+            ).fetchone()[0]
+            == ahead
+        )
+
+    # Five days on: the windows move five days from the newest day.
+    later = newest + timedelta(days=5)
+    _land_calls(landing, "calls_zz_3.csv", [(calls[other_call], "INT99999913", later)])
+    build()
+    assert _as_of(fresh_db) == (later, later)
+    compiled = next((tmp_path / "t" / "compiled").rglob("int_customer_lifetime.sql")).read_text()
+    assert f"'{newest}'::date" in compiled and f"'{ahead}'::date" not in compiled
+    assert all(n > 0 for n in _crossing(fresh_db, str(newest), str(later)).values())
+    after_incremental = _state(fresh_db)
 
     refresh = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
     assert refresh.returncode == 0, refresh.stdout[-3000:]
