@@ -61,8 +61,8 @@ def test_the_scheduled_build_runs_the_data_tests_and_not_the_unit_tests(pipeline
     """The transform's one `dbt build` checks the data it built; the unit tests' fixtures are left to
     `make test` (PRODUCTION_DBT_ENV)."""
     log = (_run_settings(settings).home / "logs" / "transform.log").read_text()
-    assert re.search(r"START test not_null_fct_contact_interaction_id\b", log)
-    assert re.search(r"PASS not_null_fct_contact_interaction_id\b", log)
+    assert re.search(r"START test not_null_int_customer_lifetime_customer_id\b", log)
+    assert re.search(r"PASS not_null_int_customer_lifetime_customer_id\b", log)
     assert "START sql incremental model marts.fct_contact" in log
     assert re.findall(r"START unit_test \S+", log) == []
 
