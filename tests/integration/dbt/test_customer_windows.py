@@ -176,6 +176,15 @@ def _as_of(url: str) -> tuple[date, date]:
         ).fetchone()
 
 
+def _window_end(url: str, customer: str) -> date:
+    """The as-of date `customer`'s row in int_customer_lifetime was counted to."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select window_end_date from intermediate.int_customer_lifetime where customer_id = %s",
+            (customer,),
+        ).fetchone()[0]
+
+
 def test_the_as_of_date_moving_back_and_forward_again(fresh_db, tmp_path):
     """A contact dated ten days after the newest day moves the as-of date forward, its correction moves it
     back, and a contact five days on moves it forward again: the windows then count from the date the
@@ -230,27 +239,13 @@ def test_the_as_of_date_moving_back_and_forward_again(fresh_db, tmp_path):
     )
     build()
     assert _as_of(fresh_db) == (ahead, ahead)
-    with psycopg.connect(fresh_db) as conn:
-        assert (
-            conn.execute(
-                "select window_end_date from intermediate.int_customer_lifetime where customer_id = %s",
-                (quiet,),
-            ).fetchone()[0]
-            == ahead
-        )
+    assert _window_end(fresh_db, quiet) == ahead
 
     # The contact ten days ahead was a typing error: corrected, it is on the newest day.
     _land_calls(landing, "calls_zz_2.csv", [(calls[other_call], "INT99999911", newest)])
     build()
     assert _as_of(fresh_db) == (newest, newest)
-    with psycopg.connect(fresh_db) as conn:
-        assert (
-            conn.execute(
-                "select window_end_date from intermediate.int_customer_lifetime where customer_id = %s",
-                (quiet,),
-            ).fetchone()[0]
-            == ahead
-        )
+    assert _window_end(fresh_db, quiet) == ahead
 
     # Five days on: the windows move five days from the newest day.
     later = newest + timedelta(days=5)
