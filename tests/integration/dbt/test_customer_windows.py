@@ -92,17 +92,24 @@ def _shifted_crossing(url: str, earlier: str, later: str, built: datetime) -> di
     return dict(zip(("complaints_30", "repeats_30", "revenue_90", "revenue_180"), row, strict=True))
 
 
-def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp_path):
+def _history_built(url: str, tmp_path: Path, last_days: int):
+    """Half a year of demo data but its last `last_days` days loaded and fully built. Returns the landing
+    folder, the folder holding those last days, and the settings."""
     generate(tmp_path / "gen", DemoConfig(customers=400, days=190, seed=23))
-    landing, last_days = tmp_path / "landing", tmp_path / "last_days"
-    land_history_and_last_day(tmp_path / "gen", landing, last_days, merge=True, days=3)
+    landing, held_back = tmp_path / "landing", tmp_path / "last_days"
+    land_history_and_last_day(tmp_path / "gen", landing, held_back, merge=True, days=last_days)
     settings = make_settings(
         tmp_path / "home", INSIGHT_HUB_LANDING_DIR=str(landing), INSIGHT_HUB_DATA_DOCS=False
     )
-    load_all_entities(fresh_db, settings=settings)
-    prepare_for_dbt(fresh_db, settings)
-    full = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
+    load_all_entities(url, settings=settings)
+    prepare_for_dbt(url, settings)
+    full = run_dbt(url, tmp_path / "t", *BUILD, "--full-refresh")
     assert full.returncode == 0, full.stdout[-3000:]
+    return landing, held_back, settings
+
+
+def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp_path):
+    landing, last_days, settings = _history_built(fresh_db, tmp_path, last_days=3)
     with psycopg.connect(fresh_db) as conn:
         earlier = conn.execute("select max(as_of_date)::text from marts.customer_360").fetchone()[0]
         customers = conn.execute("select count(*) from intermediate.int_customer_lifetime").fetchone()[0]
@@ -190,16 +197,7 @@ def test_the_as_of_date_moving_back_and_forward_again(fresh_db, tmp_path):
     back, and a contact five days on moves it forward again: the windows then count from the date the
     stored rows were counted to (the newest day), not from the ten days on that rows of a customer the
     first build rewrote, and nothing since, still carry."""
-    generate(tmp_path / "gen", DemoConfig(customers=400, days=190, seed=23))
-    landing = tmp_path / "landing"
-    land_history_and_last_day(tmp_path / "gen", landing, tmp_path / "unused", merge=True)
-    settings = make_settings(
-        tmp_path / "home", INSIGHT_HUB_LANDING_DIR=str(landing), INSIGHT_HUB_DATA_DOCS=False
-    )
-    load_all_entities(fresh_db, settings=settings)
-    prepare_for_dbt(fresh_db, settings)
-    full = run_dbt(fresh_db, tmp_path / "t", *BUILD, "--full-refresh")
-    assert full.returncode == 0, full.stdout[-3000:]
+    landing, _, settings = _history_built(fresh_db, tmp_path, last_days=1)
     newest, _ = _as_of(fresh_db)
     calls = _calls(landing)
     with psycopg.connect(fresh_db) as conn:
