@@ -8,7 +8,6 @@ build must then hold exactly what a full refresh computes. So must it after the 
 days ahead (a contact dated wrong), back (its correction) and five days on.
 """
 
-import csv
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from insight_hub.demo.landing import land_history_and_last_day
 from insight_hub.ingest.runner import load_all_entities
 from insight_hub.warehouse.prepare import prepare_for_dbt
 from tests.conftest import make_settings, run_dbt
+from tests.demo_calls import moved_to, read_calls, write_calls
 
 pytestmark = pytest.mark.integration
 
@@ -146,33 +146,6 @@ def test_the_moving_windows_are_recomputed_as_a_full_refresh_would(fresh_db, tmp
     assert after_incremental[1] == customers
 
 
-STAMP = "%Y-%m-%d %H:%M:%S"
-
-
-def _calls(landing: Path) -> dict[str, dict]:
-    rows = {}
-    for path in sorted((landing / "contact_centre").glob("calls_*.csv")):
-        with path.open(newline="") as fh:
-            rows.update((r["Call ID"], r) for r in csv.DictReader(fh))
-    return rows
-
-
-def _land_calls(landing: Path, name: str, calls: list[tuple[dict, str, date]]) -> None:
-    """Land a calls export of `calls`: (a call's row, the id to give it, the day to move it to)."""
-    written = []
-    for row, call_id, day in calls:
-        shift = day - datetime.strptime(row["Queue Start"], STAMP).date()
-        moved = dict(row, **{"Call ID": call_id})
-        for column in ("Queue Start", "Answer Time", "End Time"):
-            if row[column]:
-                moved[column] = (datetime.strptime(row[column], STAMP) + shift).strftime(STAMP)
-        written.append(moved)
-    with (landing / "contact_centre" / name).open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(calls[0][0]))
-        writer.writeheader()
-        writer.writerows(written)
-
-
 def _as_of(url: str) -> tuple[date, date]:
     """(customer_360's as-of date, the as-of date int_customer_lifetime's newest build counted to)."""
     with psycopg.connect(url) as conn:
@@ -199,7 +172,7 @@ def test_the_as_of_date_moving_back_and_forward_again(fresh_db, tmp_path):
     first build rewrote, and nothing since, still carry."""
     landing, _, settings = _history_built(fresh_db, tmp_path, last_days=1)
     newest, _ = _as_of(fresh_db)
-    calls = _calls(landing)
+    calls = {row["Call ID"]: row for row in read_calls(landing)}
     with psycopg.connect(fresh_db) as conn:
         # A customer the first build rewrites (a late copy of one of their contacts) and the second does
         # not: no contact or order of theirs is on a day a window edge passes over when the as-of date
@@ -227,12 +200,11 @@ def test_the_as_of_date_moving_back_and_forward_again(fresh_db, tmp_path):
         assert result.returncode == 0, result.stdout[-3000:]
 
     ahead = newest + timedelta(days=10)
-    _land_calls(
-        landing,
-        "calls_zz_1.csv",
+    write_calls(
+        landing / "contact_centre" / "calls_zz_1.csv",
         [
-            (calls[other_call], "INT99999911", ahead),
-            (calls[quiet_call], "INT99999912", newest - timedelta(days=70)),
+            moved_to(calls[other_call], "INT99999911", ahead),
+            moved_to(calls[quiet_call], "INT99999912", newest - timedelta(days=70)),
         ],
     )
     build()
@@ -240,14 +212,18 @@ def test_the_as_of_date_moving_back_and_forward_again(fresh_db, tmp_path):
     assert _window_end(fresh_db, quiet) == ahead
 
     # The contact ten days ahead was a typing error: corrected, it is on the newest day.
-    _land_calls(landing, "calls_zz_2.csv", [(calls[other_call], "INT99999911", newest)])
+    write_calls(
+        landing / "contact_centre" / "calls_zz_2.csv", [moved_to(calls[other_call], "INT99999911", newest)]
+    )
     build()
     assert _as_of(fresh_db) == (newest, newest)
     assert _window_end(fresh_db, quiet) == ahead
 
     # Five days on: the windows move five days from the newest day.
     later = newest + timedelta(days=5)
-    _land_calls(landing, "calls_zz_3.csv", [(calls[other_call], "INT99999913", later)])
+    write_calls(
+        landing / "contact_centre" / "calls_zz_3.csv", [moved_to(calls[other_call], "INT99999913", later)]
+    )
     build()
     assert _as_of(fresh_db) == (later, later)
     compiled = next((tmp_path / "t" / "compiled").rglob("int_customer_lifetime.sql")).read_text()

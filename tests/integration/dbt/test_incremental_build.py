@@ -13,7 +13,7 @@ are compared row for row with a full refresh.
 
 import csv
 import shutil
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import psycopg
@@ -28,6 +28,7 @@ from insight_hub.settings import PROJECT_ROOT
 from insight_hub.warehouse.prepare import prepare_for_dbt
 from insight_hub.warehouse.upgrade import drop_outdated_incremental_tables
 from tests.conftest import make_settings, run_dbt
+from tests.demo_calls import moved_call, queued, read_calls, write_calls
 
 pytestmark = pytest.mark.integration
 
@@ -276,19 +277,13 @@ def _late_and_corrected_contacts(history, target, first_contact_resolutions):
     resolved = [r for r in rows if r["Call ID"] in first_contact_resolutions and r["Customer Account"]]
     early = dict(resolved[0])
     corrected = dict(next(r for r in resolved[1:] if r["Notes"]))
-    late = dict(early)
-    late["Call ID"] = "INT99999901"
-    for column in ("Queue Start", "Answer Time", "End Time"):
-        late[column] = early[column].replace(early["Queue Start"][:10], _two_days_after(early["Queue Start"]))
+    late = moved_call(early, "INT99999901", days=2)
     corrected["Outcome"] = "unresolved"
     corrected["Notes"] = ""
     # Handled by another agent: the contact moves to another contact_centre_daily cell, and the old one
     # must lose it.
     corrected["Agent"] = next(r["Agent"] for r in rows if r["Agent"] and r["Agent"] != corrected["Agent"])
-    with target.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows([late, corrected])
+    write_calls(target, [late, corrected])
     return early["Call ID"], corrected["Call ID"]
 
 
@@ -322,10 +317,6 @@ def _late_order_before_a_delivery_complaint(url, sales: Path) -> tuple[str, str,
     return complaint, "SO9999901", other_partner
 
 
-def _two_days_after(timestamp: str) -> str:
-    return (date.fromisoformat(timestamp[:10]) + timedelta(days=2)).isoformat()
-
-
 # The action rules of this test judge a repeat contact within 10 days: longer than fct_contact's repeat
 # window (var repeat_window_days, 7), which is how far before a changed contact fct_contact rebuilds.
 REPEAT_WITHIN_DAYS = 10
@@ -342,15 +333,11 @@ def _late_repeat_after_a_quiet_spell(landing: Path, target: Path) -> str:
     """A calls export holding a late contact nine days after an early handled contact of the same account
     and reason, where the account has no other contact in between: inside the actions' repeat window,
     outside fct_contact's. Returns the early contact's id."""
-    rows = []
-    for path in sorted((landing / "contact_centre").glob("calls_*.csv")):
-        with path.open(newline="") as fh:
-            rows.extend(csv.DictReader(fh))
-    stamp = "%Y-%m-%d %H:%M:%S"
-    last = max(datetime.strptime(r["Queue Start"], stamp) for r in rows)
+    rows = read_calls(landing)
+    last = max(queued(r) for r in rows)
     shift = timedelta(days=REPEAT_WITHIN_DAYS - 1)
     for early in rows:
-        start = datetime.strptime(early["Queue Start"], stamp)
+        start = queued(early)
         if (
             not (early["Customer Account"] and early["Answer Time"] and early["Disposition"])
             or start + shift > last
@@ -358,18 +345,12 @@ def _late_repeat_after_a_quiet_spell(landing: Path, target: Path) -> str:
             continue
         keys = {early["Customer Account"], early["Email Address"].lower()} - {""}
         if any(
-            start < datetime.strptime(r["Queue Start"], stamp) <= start + shift + timedelta(days=1)
+            start < queued(r) <= start + shift + timedelta(days=1)
             and keys & {r["Customer Account"], r["Email Address"].lower()}
             for r in rows
         ):
             continue
-        late = dict(early, **{"Call ID": "INT99999902"})
-        for column in ("Queue Start", "Answer Time", "End Time"):
-            late[column] = (datetime.strptime(early[column], stamp) + shift).strftime(stamp)
-        with target.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerow(late)
+        write_calls(target, [moved_call(early, "INT99999902", days=shift.days)])
         return early["Call ID"]
     raise AssertionError("no handled contact with a quiet spell after it in the generated calls")
 

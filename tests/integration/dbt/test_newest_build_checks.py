@@ -79,6 +79,37 @@ def _drop_index_on(conn, table: str, column: str) -> None:
     conn.execute(f'drop index {schema}."{index}"')
 
 
+_ONE_CUSTOMER = "(select min(customer_id) from marts.customer_360)"
+_CHAIN_VIOLATIONS = [
+    (
+        f"update marts.customer_360 set health_score = 100.1 where customer_id = {_ONE_CUSTOMER}",
+        psycopg.errors.CheckViolation,
+        "customer_360_health_score_0_to_100",
+    ),
+    (
+        f"update marts.customer_360 set churn_risk_band = 'unknown' where customer_id = {_ONE_CUSTOMER}",
+        psycopg.errors.CheckViolation,
+        "customer_360_churn_risk_band_known",
+    ),
+    (
+        f"insert into marts.customer_360 select * from marts.customer_360 where customer_id = {_ONE_CUSTOMER}",
+        psycopg.errors.UniqueViolation,
+        "customer_id",
+    ),
+    (
+        f"update marts.customer_360 set customer_id = null where customer_id = {_ONE_CUSTOMER}",
+        psycopg.errors.NotNullViolation,
+        "customer_id",
+    ),
+    (
+        "update marts.fct_contact set interaction_id = null "
+        "where interaction_id = (select min(interaction_id) from marts.fct_contact)",
+        psycopg.errors.NotNullViolation,
+        "interaction_id",
+    ),
+]
+
+
 def test_newest_build_checks_and_analyze_rule(fresh_db, tmp_path):
     url = fresh_db
     generate(tmp_path / "landing", DemoConfig(customers=120, days=8, seed=5))
@@ -102,6 +133,11 @@ def test_newest_build_checks_and_analyze_rule(fresh_db, tmp_path):
         assert _analyze_count(conn, "marts.fct_contact") == 1
         assert _analyze_count(conn, "marts.customer_360") == 1
         assert conn.execute("select count(*) from marts.fct_contact").fetchone()[0] == contacts_before
+    # What replaced the data tests on the daily chain: customer_360, built again, and fct_contact refuse
+    # a write their tests would have failed, naming the rule.
+    for statement, error, named in _CHAIN_VIOLATIONS:
+        with psycopg.connect(url) as conn, pytest.raises(error, match=named):
+            conn.execute(statement)
 
     # fct_contact's day index dropped, as in a warehouse built before the model declared it: the next
     # ordinary build creates it again, and a build after that creates no second copy.

@@ -17,7 +17,7 @@
 #}
 {#- A relationship owner's extract lists their customers at risk by the owner index. The table is one row
     per customer by its unique index on customer_id, built after the rows are written; that index and
-    the column constraints in _customer.yml fail the build itself, so what is built on customer_360 (the
+    the constraints in _customer.yml fail the build itself, so what is built on customer_360 (the
     health snapshot) does not wait for a free thread to run data tests of it first. #}
 {{ config(indexes=[{'columns': ['owner_id']}, {'columns': ['customer_id'], 'unique': True}]) }}
 with customers as (
