@@ -8,6 +8,14 @@ on the same PostgreSQL, on the same file, in one run:
   pandas  pandas.read_csv + DataFrame.to_sql (chunks of 10,000 rows, SQLAlchemy batched inserts)
   product insight-hub's load: stage (COPY, map, type), validate (Great Expectations), publish, audit;
           each step is timed and reported
+and two bounds for any load that types its values in PostgreSQL (not run unless named in --methods):
+  typed_copy     COPY straight into a table of the values' types: PostgreSQL parses every value, but
+                 one bad value aborts the whole file (PostgreSQL 16's COPY can neither skip nor report a
+                 bad row), so it is the floor of a typed load that quarantines nothing
+  copy_then_type COPY into a bare all-text table, then one INSERT ... SELECT typing each row into that
+                 typed table, rows with a value that does not parse (pg_input_is_valid) left out: the
+                 least a typed load that keeps bad rows apart can do, with no mapping, validation,
+                 quarantine table or audit
 """
 
 from __future__ import annotations
@@ -84,18 +92,49 @@ def write_export(path: Path, rows: int, seed: int = 1) -> None:
             )
 
 
+# The export's columns as PostgreSQL types (the bounds'); the rest are text.
+TYPES = {
+    "Queue Start": "timestamp",
+    "Answer Time": "timestamp",
+    "End Time": "timestamp",
+    "Talk Time": "integer",
+    "Hold Time": "integer",
+    "ACW Time": "integer",
+    "Transferred": "boolean",
+    "Complaint": "boolean",
+}
+
+
+def copy_file(conn: psycopg.Connection, table: str, path: Path) -> None:
+    with (
+        conn.cursor().copy(f"copy {table} from stdin with (format csv, header true)") as cp,
+        path.open("rb") as fh,
+    ):
+        while block := fh.read(1 << 20):
+            cp.write(block)
+
+
 def run_method(method: str, url: str, path: Path) -> dict:
     started = time.perf_counter()
-    if method == "floor":
-        cols = ", ".join(f'"{h}" text' for h in HEADER)
+    if method in ("floor", "typed_copy", "copy_then_type"):
+        text_cols = ", ".join(f'"{h}" text' for h in HEADER)
+        typed_cols = ", ".join(f'"{h}" {TYPES.get(h, "text")}' for h in HEADER)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"create table bare ({cols})")
-            with (
-                conn.cursor().copy("copy bare from stdin with (format csv, header true)") as cp,
-                path.open("rb") as fh,
-            ):
-                while block := fh.read(1 << 20):
-                    cp.write(block)
+            if method == "floor":
+                conn.execute(f"create table bare ({text_cols})")
+                copy_file(conn, "bare", path)
+            elif method == "typed_copy":
+                conn.execute(f"create table typed ({typed_cols})")
+                copy_file(conn, "typed", path)
+            else:
+                conn.execute(f"create table bare ({text_cols})")
+                conn.execute(f"create table typed ({typed_cols})")
+                copy_file(conn, "bare", path)
+                casts = ", ".join(f'"{h}"::{TYPES[h]}' if h in TYPES else f'"{h}"' for h in HEADER)
+                parses = " and ".join(
+                    f'("{h}" is null or pg_input_is_valid("{h}", \'{t}\'))' for h, t in TYPES.items()
+                )
+                conn.execute(f"insert into typed select {casts} from bare where {parses}")
     elif method == "pandas":
         import pandas as pd
         import sqlalchemy as sa
@@ -182,7 +221,7 @@ def main() -> None:
     for rows in args.rows:
         by = {r["method"]: r for r in results if r["rows"] == rows}
         if "floor" in by:
-            for method in ("pandas", "product"):
+            for method in ("pandas", "product", "typed_copy", "copy_then_type"):
                 if method in by:
                     print(
                         f"{rows:,} rows: {method} takes {by[method]['seconds'] / by['floor']['seconds']:.2f}x the COPY floor"
