@@ -106,3 +106,23 @@ def test_a_guest_whose_link_disappears_splits_and_the_split_is_logged(fresh_db, 
     assert guest in (second["I1"], second["I2"])
     split_off = ({second["I1"], second["I2"]} - {guest}).pop()
     assert changes == [("split", split_off, guest)]
+
+
+def test_a_survey_joins_the_guest_of_the_contact_it_answers(fresh_db, tmp_path):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        ensure_all(conn)
+        ensure_access(conn, b"k")
+    # I1 carries only a phone, I2 only an e-mail; nothing in the calls links them.
+    _calls(fresh_db, tmp_path / "calls.csv", [("I1", "07700 900333", ""), ("I2", "", "kim@example.com")])
+    # R1 answers I1 and carries I2's e-mail: the survey joins the two guests into one.
+    path = tmp_path / "responses.jsonl"
+    path.write_text(
+        '{"responseId": "R1", "surveyType": "csat", "score": 2, "submittedAt": "2026-11-20T11:00:00Z",'
+        ' "contactRef": "I1", "respondent": {"email": "kim@example.com"}}\n'
+    )
+    load_file(
+        fresh_db, "survey", path, REGISTRY.entity("response")[1], ROOT / "expectations" / "response.json"
+    )
+    ids, _ = _build(fresh_db, tmp_path)
+    assert ids["I1"].startswith("G")
+    assert ids["I1"] == ids["R1"] == ids["I2"]
