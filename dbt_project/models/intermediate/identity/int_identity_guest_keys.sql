@@ -14,29 +14,42 @@ records as (
     select * from {{ ref('int_identity_records') }}
 ),
 
--- A survey and the contact it answers are one customer's: their keys join up.
-record_links as (
+-- Two keys of one record belong to one guest: each key is linked to its record's smallest key. That
+-- star joins up the same keys as an edge between every two keys of the record would, with one edge per
+-- key instead of one per pair.
+record_hubs as (
     select
+        record_type,
         record_id,
-        answers_interaction_id as linked_id
-    from records
-    where answers_interaction_id is not null
+        min(node) as hub
+    from unmatched_keys
+    group by record_type, record_id
+),
+
+-- A survey and the contact it answers are one customer's: their keys join up. The contact each unmatched
+-- response answers, looked up by the records' key; materialized, because PostgreSQL cannot estimate
+-- how few responses there are among the keys and would probe the records once per contact key instead.
+response_links as materialized (
+    select
+        a.node,
+        r.answers_interaction_id
+    from unmatched_keys as a
+    inner join records as r on a.record_type = r.record_type and a.record_id = r.record_id
+    where a.record_type = 'response' and r.answers_interaction_id is not null
 ),
 
 edges as (
     select
-        a.node as node_a,
-        b.node as node_b
-    from unmatched_keys as a
-    inner join unmatched_keys as b
-        on a.record_type = b.record_type and a.record_id = b.record_id
+        k.node as node_a,
+        h.hub as node_b
+    from unmatched_keys as k
+    inner join record_hubs as h on k.record_type = h.record_type and k.record_id = h.record_id
     union
     select
-        a.node as node_a,
+        l.node as node_a,
         b.node as node_b
-    from record_links as l
-    inner join unmatched_keys as a on a.record_type = 'response' and l.record_id = a.record_id
-    inner join unmatched_keys as b on b.record_type = 'interaction' and l.linked_id = b.record_id
+    from response_links as l
+    inner join unmatched_keys as b on b.record_type = 'interaction' and l.answers_interaction_id = b.record_id
 ),
 
 undirected as (
