@@ -177,4 +177,8 @@ final as (
     {% endif %}
 )
 
+-- Written in day order. The models that recount days (contact_centre_daily, int_owner_daily_counts, the
+-- window edges of int_customer_lifetime) read a day's contacts through the contact_date index; a full build
+-- comes out in customer order (the repeat windows), which would spread every day over every page of the table.
 select * from final
+order by contact_date

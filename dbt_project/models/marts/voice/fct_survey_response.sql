@@ -93,4 +93,7 @@ final as (
     {% endif %}
 )
 
+-- Written in day order: survey_daily and int_owner_daily_counts read a day's responses through the
+-- response_date index, as fct_contact's readers do its contacts.
 select * from final
+order by response_date
