@@ -24,6 +24,7 @@ help:
 	@echo "make bench-extracts WORKERS=1,2   managers' extracts per worker count, on make bench's warehouse"
 	@echo "make bench-hub SCALE=1           full and daily dbt build at 200,000 customers per SCALE"
 	@echo "make bench-hub-day RUNS=3        the daily dbt build alone, again, on what bench-hub kept"
+	@echo "                                 (TEMPLATE=<database>: on a warehouse kept under that name)"
 	@echo "make bench-parse                 time Airflow's parse of the DAG files (target < 2 s)"
 	@echo "make bench-soak SCALE=0.1 DAYS=30  consecutive daily intervals in one process: memory, connections"
 	@echo "                                 (HISTORY_DAYS=60 loaded and built first)"
@@ -85,10 +86,12 @@ bench-extracts: $(STAMP) $(MANIFEST)
 bench-hub: $(STAMP) $(MANIFEST)
 	$(BIN)/python bench/hub.py --scale $(SCALE)
 
-# Against the warehouse the last `make bench-hub` kept: the daily build alone, RUNS times.
+# Against the warehouse the last `make bench-hub` kept (or TEMPLATE, one kept under another name):
+# the daily build alone, RUNS times.
 RUNS ?= 3
+TEMPLATE ?= bench_hub_day
 bench-hub-day: $(STAMP) $(MANIFEST)
-	$(BIN)/python bench/hub_day.py --runs $(RUNS)
+	$(BIN)/python bench/hub_day.py --runs $(RUNS) --template $(TEMPLATE)
 
 bench-parse: $(STAMP) $(MANIFEST)
 	$(BIN)/python bench/parse.py

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import subprocess
 import time
@@ -108,10 +109,11 @@ def fresh_database(name: str, template: str | None = None) -> tuple[str, str]:
 
 @dataclass
 class Build:
-    """A timed `dbt build`: its wall seconds, each node's execution seconds (slowest first) and each node's
-    (start, end) as unix times."""
+    """A timed `dbt build`: its wall seconds, the CPU seconds (user + system) of the dbt process itself, each
+    node's execution seconds (slowest first) and each node's (start, end) as unix times."""
 
     seconds: float
+    dbt_cpu_seconds: float
     nodes: list[tuple[str, float]]
     spans: dict[str, tuple[float, float]]
 
@@ -154,15 +156,18 @@ def dbt_build(url: str, target: Path, *extra: str) -> Build:
     from insight_hub.warehouse import dbt_env
 
     env = dbt_env(url) | PRODUCTION_DBT_ENV
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     out = subprocess.run(dbt_build_command(target, *extra), env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    dbt_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     if out.returncode != 0:
         raise SystemExit(
             f"dbt build {' '.join(extra)} failed:\n{log_messages(out.stdout)[-4000:]}\n{out.stderr[-2000:]}"
         )
     nodes, spans = node_results(out.stdout)
-    return Build(seconds, nodes, spans)
+    return Build(seconds, dbt_cpu, nodes, spans)
 
 
 def seconds_by_kind(nodes: list[tuple[str, float]]) -> dict[str, float]:
