@@ -107,6 +107,18 @@ def fresh_database(name: str, template: str | None = None) -> tuple[str, str]:
     return url, admin_url
 
 
+def session_settings(url: str) -> dict[str, str]:
+    """The settings that shape dbt's query plans, as a session of dbt's gets them: the server's, or what
+    PGOPTIONS in the environment sets for each session instead (libpq reads it, for dbt as for psycopg).
+    `PGOPTIONS="-c max_parallel_workers_per_gather=2" make bench-hub-day` times the build with
+    PostgreSQL's default parallel workers on a server that starts with none (insight_hub.warehouse.embedded)."""
+    with psycopg.connect(url) as conn:
+        return {
+            name: conn.execute(f"show {name}").fetchone()[0]
+            for name in ("max_parallel_workers_per_gather", "random_page_cost", "work_mem")
+        }
+
+
 @dataclass
 class Build:
     """A timed `dbt build`: its wall seconds, the CPU seconds (user + system) of the dbt process itself, each
@@ -258,8 +270,10 @@ def main() -> None:
         db_mb = conn.execute("select pg_database_size(current_database()) / 1048576.0").fetchone()[0]
 
     ratio = incr_seconds / full_seconds
+    settings_seen = session_settings(url)
     print()
     print(f"hub: {hub_customers:,} customers, {contacts:,} contacts, database {db_mb:,.0f} MB")
+    print("  dbt's sessions: " + ", ".join(f"{name} {value}" for name, value in settings_seen.items()))
     steps = [
         (f"load the history ({sum(history_rows.values()):,} rows)", f"{load_seconds:.1f} s"),
         ("dbt build --full-refresh", f"{full_seconds:.1f} s"),
@@ -287,6 +301,7 @@ def main() -> None:
             "customers": hub_customers,
             "contacts": contacts,
             "database_mb": round(db_mb),
+            "session_settings": settings_seen,
             "load_history_seconds": round(load_seconds, 1),
             "full_build_seconds": round(full_seconds, 1),
             "load_day_seconds": round(day_load_seconds, 1),

@@ -38,6 +38,7 @@ from hub import (
     dbt_build,
     fresh_database,
     seconds_by_kind,
+    session_settings,
 )
 from results_file import append_run
 
@@ -90,6 +91,8 @@ def main() -> None:
 
     target = ROOT / ".local" / "bench" / "hub-day" / "target"
     version = code_version()
+    settings_seen = session_settings(database_urls(args.template)[0])
+    print("dbt's sessions: " + ", ".join(f"{name} {value}" for name, value in settings_seen.items()))
     runs = []
     for number in range(1, args.runs + 1):
         print(
@@ -118,7 +121,14 @@ def main() -> None:
         f"\ncode {version} on {args.template}: daily build median {median:.1f} s over {len(runs)} runs ({each})"
     )
     out_file = append_run(
-        "hub_day", {"code": version, "template": args.template, "median_build_seconds": median, "runs": runs}
+        "hub_day",
+        {
+            "code": version,
+            "template": args.template,
+            "session_settings": settings_seen,
+            "median_build_seconds": median,
+            "runs": runs,
+        },
     )
     print(f"written to {out_file}")
 

@@ -92,6 +92,29 @@ class ServerStatus:
 PLANNER_SETTINGS = "-c random_page_cost=1.1"
 
 
+def parallel_workers_per_gather(cores: int, dbt_threads: int) -> int:
+    """How many parallel workers PostgreSQL may add to one query on a server with `cores` cores that dbt
+    builds `dbt_threads` models on at once.
+
+    Each of dbt's threads keeps a backend busy, so a query's workers only use the cores the other threads
+    leave: none while dbt has as many threads as the machine has cores. Where there is no core to spare,
+    PostgreSQL's default (two workers a query) makes a worker take its core from another model's query,
+    and splitting a query costs CPU of its own: the workers build a shared hash table in batches and pass
+    their rows to the leader through a queue. On the hub benchmark's two-core machine, with no workers
+    both the daily and the full build take less CPU and less time (README, "Hub benchmark")."""
+    return max(0, cores // max(1, dbt_threads) - 1)
+
+
+def server_settings() -> str:
+    """The settings the embedded server starts with (`postgres -c ...`): the planner's, and the parallel
+    workers a query may add on this machine for the dbt threads the transform runs."""
+    from insight_hub.orchestration.cosmos_config import DBT_THREADS
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = parallel_workers_per_gather(cores, DBT_THREADS)
+    return f"{PLANNER_SETTINGS} -c max_parallel_workers_per_gather={workers}"
+
+
 class EmbeddedPostgres:
     """One PostgreSQL cluster under `root` (data, password, port, log)."""
 
@@ -246,7 +269,7 @@ class EmbeddedPostgres:
                 "-t",
                 "60",
                 "-o",
-                f"-h 127.0.0.1 -p {port} -k {self._socket_dir} {PLANNER_SETTINGS}",
+                f"-h 127.0.0.1 -p {port} -k {self._socket_dir} {server_settings()}",
                 "start",
             ],
             timeout=90,

@@ -51,3 +51,26 @@ def test_the_server_plans_for_a_local_cached_disk(warehouse):
 
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("show random_page_cost").fetchone()[0] == "1.1"
+
+
+def test_a_query_gets_parallel_workers_only_from_cores_dbt_threads_leave():
+    from insight_hub.warehouse.embedded import parallel_workers_per_gather
+
+    # Four dbt threads: a query gets a worker only once the machine has a second core for each thread.
+    workers = {cores: parallel_workers_per_gather(cores, 4) for cores in (1, 2, 4, 7, 8, 12, 16)}
+    assert workers == {1: 0, 2: 0, 4: 0, 7: 0, 8: 1, 12: 2, 16: 3}
+    assert parallel_workers_per_gather(2, 1) == 1
+    assert parallel_workers_per_gather(2, 0) == 1
+
+
+def test_the_server_sizes_parallel_query_for_this_machine_and_dbt_threads(warehouse):
+    import os
+
+    import psycopg
+
+    from insight_hub.orchestration.cosmos_config import DBT_THREADS
+    from insight_hub.warehouse.embedded import parallel_workers_per_gather
+
+    expected = parallel_workers_per_gather(len(os.sched_getaffinity(0)), DBT_THREADS)
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("show max_parallel_workers_per_gather").fetchone()[0] == str(expected)
