@@ -65,6 +65,7 @@ def code_version() -> str:
 
 def one_run(target, template: str) -> dict:
     url, _ = fresh_database(TRIAL_DB, template=template)
+    settings_seen = session_settings(url)
     cpu_before = machine_cpu_seconds()
     build = dbt_build(url, target)
     cpu = machine_cpu_seconds() - cpu_before
@@ -72,6 +73,7 @@ def one_run(target, template: str) -> dict:
         "build_seconds": round(build.seconds, 1),
         "machine_cpu_seconds": round(cpu, 1),
         "dbt_cpu_seconds": round(build.dbt_cpu_seconds, 1),
+        "session_settings": settings_seen,
         "seconds_by_kind": seconds_by_kind(build.nodes),
         "slowest": [[n, round(s, 2)] for n, s in build.nodes[:10]],
         "critical_path": [[n, round(a, 1), round(b, 1)] for n, a, b in critical_path(target, build.spans)],
@@ -91,8 +93,6 @@ def main() -> None:
 
     target = ROOT / ".local" / "bench" / "hub-day" / "target"
     version = code_version()
-    settings_seen = session_settings(database_urls(args.template)[0])
-    print("dbt's sessions: " + ", ".join(f"{name} {value}" for name, value in settings_seen.items()))
     runs = []
     for number in range(1, args.runs + 1):
         print(
@@ -103,6 +103,10 @@ def main() -> None:
         run = one_run(target, args.template)
         runs.append(run)
         kinds = ", ".join(f"{kind} {s:.1f} s" for kind, s in run["seconds_by_kind"].items())
+        print(
+            "  dbt's sessions: "
+            + ", ".join(f"{name} {value}" for name, value in run["session_settings"].items())
+        )
         print(
             f"  build {run['build_seconds']:.1f} s, machine CPU {run['machine_cpu_seconds']:.1f} s "
             f"(dbt process {run['dbt_cpu_seconds']:.1f} s); "
@@ -125,7 +129,7 @@ def main() -> None:
         {
             "code": version,
             "template": args.template,
-            "session_settings": settings_seen,
+            "session_settings": runs[0]["session_settings"],
             "median_build_seconds": median,
             "runs": runs,
         },
