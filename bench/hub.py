@@ -119,6 +119,10 @@ def session_settings(url: str) -> dict[str, str]:
         }
 
 
+def settings_line(settings: dict[str, str]) -> str:
+    return "dbt's sessions: " + ", ".join(f"{name} {value}" for name, value in settings.items())
+
+
 @dataclass
 class Build:
     """A timed `dbt build`: its wall seconds, the CPU seconds (user + system) of the dbt process itself, each
@@ -273,7 +277,7 @@ def main() -> None:
     settings_seen = session_settings(url)
     print()
     print(f"hub: {hub_customers:,} customers, {contacts:,} contacts, database {db_mb:,.0f} MB")
-    print("  dbt's sessions: " + ", ".join(f"{name} {value}" for name, value in settings_seen.items()))
+    print("  " + settings_line(settings_seen))
     steps = [
         (f"load the history ({sum(history_rows.values()):,} rows)", f"{load_seconds:.1f} s"),
         ("dbt build --full-refresh", f"{full_seconds:.1f} s"),

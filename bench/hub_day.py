@@ -39,6 +39,7 @@ from hub import (
     fresh_database,
     seconds_by_kind,
     session_settings,
+    settings_line,
 )
 from results_file import append_run
 
@@ -103,10 +104,7 @@ def main() -> None:
         run = one_run(target, args.template)
         runs.append(run)
         kinds = ", ".join(f"{kind} {s:.1f} s" for kind, s in run["seconds_by_kind"].items())
-        print(
-            "  dbt's sessions: "
-            + ", ".join(f"{name} {value}" for name, value in run["session_settings"].items())
-        )
+        print("  " + settings_line(run["session_settings"]))
         print(
             f"  build {run['build_seconds']:.1f} s, machine CPU {run['machine_cpu_seconds']:.1f} s "
             f"(dbt process {run['dbt_cpu_seconds']:.1f} s); "
@@ -129,7 +127,6 @@ def main() -> None:
         {
             "code": version,
             "template": args.template,
-            "session_settings": runs[0]["session_settings"],
             "median_build_seconds": median,
             "runs": runs,
         },

@@ -102,7 +102,12 @@ def parallel_workers_per_gather(cores: int, dbt_threads: int) -> int:
     and splitting a query costs CPU of its own: the workers build a shared hash table in batches and pass
     their rows to the leader through a queue. On the hub benchmark's two-core machine, with no workers
     both the daily and the full build take less CPU and less time (README, "Hub benchmark")."""
-    return max(0, cores // max(1, dbt_threads) - 1)
+    return max(0, cores // dbt_threads - 1)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container's cpuset narrows)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def server_settings() -> str:
@@ -110,8 +115,7 @@ def server_settings() -> str:
     workers a query may add on this machine for the dbt threads the transform runs."""
     from insight_hub.orchestration.cosmos_config import DBT_THREADS
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = parallel_workers_per_gather(cores, DBT_THREADS)
+    workers = parallel_workers_per_gather(available_cores(), DBT_THREADS)
     return f"{PLANNER_SETTINGS} -c max_parallel_workers_per_gather={workers}"
 
 

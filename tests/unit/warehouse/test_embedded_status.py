@@ -60,17 +60,23 @@ def test_a_query_gets_parallel_workers_only_from_cores_dbt_threads_leave():
     workers = {cores: parallel_workers_per_gather(cores, 4) for cores in (1, 2, 4, 7, 8, 12, 16)}
     assert workers == {1: 0, 2: 0, 4: 0, 7: 0, 8: 1, 12: 2, 16: 3}
     assert parallel_workers_per_gather(2, 1) == 1
-    assert parallel_workers_per_gather(2, 0) == 1
+
+
+def test_the_sizing_counts_the_threads_the_dbt_cli_runs_with_too():
+    import yaml
+
+    from insight_hub.orchestration.cosmos_config import DBT_PROJECT_DIR, DBT_THREADS
+
+    profiles = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    assert profiles["insight_hub"]["outputs"]["local"]["threads"] == DBT_THREADS
 
 
 def test_the_server_sizes_parallel_query_for_this_machine_and_dbt_threads(warehouse):
-    import os
-
     import psycopg
 
     from insight_hub.orchestration.cosmos_config import DBT_THREADS
-    from insight_hub.warehouse.embedded import parallel_workers_per_gather
+    from insight_hub.warehouse.embedded import available_cores, parallel_workers_per_gather
 
-    expected = parallel_workers_per_gather(len(os.sched_getaffinity(0)), DBT_THREADS)
+    expected = parallel_workers_per_gather(available_cores(), DBT_THREADS)
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("show max_parallel_workers_per_gather").fetchone()[0] == str(expected)
